@@ -1,0 +1,5 @@
+DROP TABLE audit_log;
+DROP TABLE settings;
+DROP TABLE ledger_entries;
+DROP TABLE users;
+DROP FUNCTION refuse_change();

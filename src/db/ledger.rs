@@ -1,0 +1,98 @@
+//! The append-only ledger (SPEC §3). The only place a balance changes: the balance
+//! update and its ledger row are written together, inside the caller's transaction.
+
+use diesel::prelude::*;
+use diesel::QueryResult;
+
+use super::models::{LedgerRow, NewLedgerRow};
+use super::schema::{ledger_entries, users};
+use super::DbConnection;
+use crate::domain::{LedgerKind, Money};
+use crate::on_backend;
+
+/// One balance change to record.
+#[derive(Debug, Clone, Copy)]
+pub struct Posting<'a> {
+    pub user_id: i64,
+    pub kind: LedgerKind,
+    /// Positive credits the user, negative debits.
+    pub amount: Money,
+    pub order_id: Option<i64>,
+    pub actor_id: Option<i64>,
+    pub note: Option<&'a str>,
+    /// Whether the balance may end below zero (never for charges and admin deductions).
+    pub allow_negative: bool,
+}
+
+/// What came of a posting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostingOutcome {
+    Posted { entry_id: i64, balance_after: Money },
+    /// The balance does not cover a debit (or the user does not exist): nothing was written.
+    Refused,
+}
+
+/// Applies `posting` with a conditional update (`balance + amount >= 0` unless
+/// `allow_negative`), then appends the ledger row with the resulting balance.
+/// Must run inside a transaction so both commit or neither does.
+pub fn post(conn: &mut DbConnection, posting: &Posting<'_>) -> QueryResult<PostingOutcome> {
+    let amount = posting.amount.micros();
+    let balance_after: Option<i64> = on_backend!(conn, |c| {
+        let target = users::table.filter(users::id.eq(posting.user_id));
+        let set = users::balance.eq(users::balance + amount);
+        if posting.allow_negative || amount >= 0 {
+            diesel::update(target).set(set).returning(users::balance).get_result(c).optional()?
+        } else {
+            diesel::update(target.filter(users::balance.ge(-amount)))
+                .set(set)
+                .returning(users::balance)
+                .get_result(c)
+                .optional()?
+        }
+    });
+    let Some(balance_after) = balance_after else {
+        return Ok(PostingOutcome::Refused);
+    };
+    let entry_id = on_backend!(conn, |c| diesel::insert_into(ledger_entries::table)
+        .values(&NewLedgerRow {
+            user_id: posting.user_id,
+            kind: posting.kind.as_str(),
+            amount,
+            balance_after,
+            order_id: posting.order_id,
+            actor_id: posting.actor_id,
+            note: posting.note,
+            created_at: super::now(),
+        })
+        .returning(ledger_entries::id)
+        .get_result(c))?;
+    Ok(PostingOutcome::Posted { entry_id, balance_after: Money::from_micros(balance_after) })
+}
+
+/// A user's rows, newest first, with the total count.
+pub fn page_for_user(conn: &mut DbConnection, user_id: i64, offset: i64, limit: i64) -> QueryResult<(Vec<LedgerRow>, i64)> {
+    let total = ledger_entries::table
+        .filter(ledger_entries::user_id.eq(user_id))
+        .count()
+        .get_result(conn)?;
+    let rows = ledger_entries::table
+        .filter(ledger_entries::user_id.eq(user_id))
+        .order(ledger_entries::id.desc())
+        .offset(offset)
+        .limit(limit)
+        .select(LedgerRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// The sum of a user's ledger rows: always equal to `users.balance`.
+pub fn sum_for_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<i64> {
+    // SUM(BIGINT) is NUMERIC on PostgreSQL and INTEGER on SQLite: cast it back on both.
+    let sum: Option<i64> = ledger_entries::table
+        .filter(ledger_entries::user_id.eq(user_id))
+        .select(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
+            "CAST(SUM(amount) AS BIGINT)",
+        ))
+        .first(conn)?;
+    Ok(sum.unwrap_or(0))
+}

@@ -1,0 +1,8 @@
+//! Typed values with no I/O. Input is parsed into these at the edge; below the
+//! handlers nothing takes a bare `String` for an email, an amount or a role.
+
+pub mod account;
+pub mod money;
+
+pub use account::{Email, LedgerKind, Password, Role};
+pub use money::{Money, Rate};

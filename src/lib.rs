@@ -1,0 +1,14 @@
+//! smm-panel: an SMM reseller panel. Customers order services, the panel charges them
+//! through a ledger, forwards orders to providers over API v2 and tracks their status.
+
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod provider;
+pub mod service;
+pub mod state;
+pub mod demo;
+pub mod startup;
+pub mod web;

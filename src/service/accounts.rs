@@ -1,0 +1,208 @@
+//! Accounts: registration, sign-in, API keys, passwords and the user list.
+
+use std::sync::OnceLock;
+
+use chrono::NaiveDateTime;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::Connection;
+
+use crate::crypto;
+use crate::db::models::{NewUserRow, UserRow};
+use crate::db::{self, DbConnection};
+use crate::domain::{Email, Password, Role};
+use crate::error::{AppError, AppResult};
+use crate::service::pagination::{PageRequest, Paged};
+use crate::state::AppState;
+
+pub const WRONG_CREDENTIALS: &str = "The email or password is incorrect.";
+pub const DISABLED: &str = "This account is disabled. Contact the panel's support.";
+
+/// A user as the rest of the application sees it (no password hash, no key).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+    pub balance: crate::domain::Money,
+    pub disabled: bool,
+    pub created_at: NaiveDateTime,
+    pub last_login_at: Option<NaiveDateTime>,
+}
+
+impl TryFrom<UserRow> for Account {
+    type Error = AppError;
+
+    fn try_from(row: UserRow) -> AppResult<Self> {
+        let role = Role::parse(&row.role)
+            .ok_or_else(|| AppError::internal(format!("user {} has unknown role '{}'", row.id, row.role)))?;
+        Ok(Self {
+            id: row.id,
+            email: row.email,
+            role,
+            balance: crate::domain::Money::from_micros(row.balance),
+            disabled: row.disabled,
+            created_at: row.created_at,
+            last_login_at: row.last_login_at,
+        })
+    }
+}
+
+fn hash_password(state: &AppState, password: &Password) -> AppResult<String> {
+    bcrypt::hash(password.expose(), state.config.bcrypt_cost).map_err(AppError::internal)
+}
+
+/// A hash to verify against when the email is unknown, so both cases take as long.
+fn dummy_hash(cost: u32) -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| bcrypt::hash("not-a-real-password", cost).unwrap_or_default())
+}
+
+/// A fresh API key: returned once in clear, stored as a SHA-256 index plus ciphertext.
+fn new_api_key(state: &AppState) -> AppResult<(String, String, String)> {
+    let key = format!("smk_{}", crypto::random_token::<24>()?);
+    let hash = crypto::sha256_hex(&key);
+    let encrypted = state.key.encrypt(&key)?;
+    Ok((key, hash, encrypted))
+}
+
+/// Creates an account; 409 `email_taken` when the email exists (case-insensitively).
+pub fn register(state: &AppState, email: &Email, password: &Password, role: Role) -> AppResult<i64> {
+    let password_hash = hash_password(state, password)?;
+    let (_, api_key_hash, api_key_enc) = new_api_key(state)?;
+    let mut conn = state.conn()?;
+    let inserted = db::users::insert(
+        &mut conn,
+        &NewUserRow {
+            email: email.as_str(),
+            password_hash: &password_hash,
+            role: role.as_str(),
+            balance: 0,
+            api_key_hash: &api_key_hash,
+            api_key_enc: &api_key_enc,
+            disabled: false,
+            created_at: db::now(),
+        },
+    );
+    match inserted {
+        Ok(id) => {
+            log::info!("account {id} registered ({})", role.as_str());
+            Ok(id)
+        }
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Err(AppError::Conflict {
+            code: "email_taken",
+            message: format!("An account with {email} already exists."),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Checks an email and password; `client` (the caller's address) keys the throttle.
+pub fn authenticate(state: &AppState, email: &str, password: &str, client: &str) -> AppResult<Account> {
+    if let Some(retry_after_secs) = state.login_throttle.retry_after(client, email) {
+        return Err(AppError::RateLimited { retry_after_secs });
+    }
+    let row = match Email::parse(email) {
+        Ok(email) => db::users::find_by_email(&mut *state.conn()?, email.as_str())?,
+        Err(_) => None,
+    };
+    let hash = row.as_ref().map_or_else(|| dummy_hash(state.config.bcrypt_cost), |r| r.password_hash.as_str());
+    let matches = bcrypt::verify(password, hash).unwrap_or(false);
+    match row {
+        Some(row) if matches => {
+            state.login_throttle.record_success(client, email);
+            if row.disabled {
+                return Err(AppError::Unauthorized(DISABLED.into()));
+            }
+            db::users::touch_last_login(&mut *state.conn()?, row.id)?;
+            Account::try_from(row)
+        }
+        _ => {
+            state.login_throttle.record_failure(client, email);
+            Err(AppError::Unauthorized(WRONG_CREDENTIALS.into()))
+        }
+    }
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> AppResult<Option<Account>> {
+    db::users::find(conn, id)?.map(Account::try_from).transpose()
+}
+
+/// The account an API key belongs to.
+pub fn find_by_api_key(conn: &mut DbConnection, api_key: &str) -> AppResult<Option<Account>> {
+    db::users::find_by_api_key_hash(conn, &crypto::sha256_hex(api_key.trim()))?
+        .map(Account::try_from)
+        .transpose()
+}
+
+/// The user's API key in clear (for the account page and `/api/user/me`).
+pub fn api_key(state: &AppState, conn: &mut DbConnection, user_id: i64) -> AppResult<String> {
+    let row = db::users::find(conn, user_id)?.ok_or_else(|| AppError::NotFound("No such user.".into()))?;
+    Ok(state.key.decrypt(&row.api_key_enc)?)
+}
+
+/// Replaces the user's API key; the old one stops working at once.
+pub fn regenerate_api_key(state: &AppState, user_id: i64) -> AppResult<String> {
+    let (key, hash, encrypted) = new_api_key(state)?;
+    db::users::set_api_key(&mut *state.conn()?, user_id, &hash, &encrypted)?;
+    Ok(key)
+}
+
+/// Changes a password after checking the current one.
+pub fn change_password(state: &AppState, user_id: i64, current: &str, new: &Password) -> AppResult<()> {
+    let mut conn = state.conn()?;
+    let row = db::users::find(&mut conn, user_id)?.ok_or_else(|| AppError::NotFound("No such user.".into()))?;
+    if !bcrypt::verify(current, &row.password_hash).unwrap_or(false) {
+        return Err(AppError::validation("current_password", "The current password is incorrect."));
+    }
+    let hash = hash_password(state, new)?;
+    db::users::set_password_hash(&mut conn, user_id, &hash)?;
+    Ok(())
+}
+
+/// Users, newest first, optionally searched by email.
+pub fn list(state: &AppState, search: Option<&str>, page: PageRequest) -> AppResult<Paged<Account>> {
+    let (rows, total) = db::users::page(&mut *state.conn()?, search, page.offset(), page.limit())?;
+    let items = rows.into_iter().map(Account::try_from).collect::<AppResult<Vec<_>>>()?;
+    Ok(Paged::new(items, page, total))
+}
+
+/// Creates the account or, when it exists, sets its password and role (used by `demo`).
+pub fn ensure_account(state: &AppState, email: &Email, password: &Password, role: Role) -> AppResult<(i64, bool)> {
+    let mut conn = state.conn()?;
+    let existing = db::users::find_by_email(&mut conn, email.as_str())?;
+    drop(conn);
+    match existing {
+        None => Ok((register(state, email, password, role)?, true)),
+        Some(row) => {
+            let hash = hash_password(state, password)?;
+            let mut conn = state.conn()?;
+            conn.transaction(|c| {
+                db::users::set_password_hash(c, row.id, &hash)?;
+                db::users::set_role(c, row.id, role.as_str())
+            })?;
+            Ok((row.id, false))
+        }
+    }
+}
+
+/// Creates an admin account and audits it (the CLI and the super-admin page).
+pub fn create_admin(
+    state: &AppState,
+    email: &Email,
+    password: &Password,
+    role: Role,
+    actor: &crate::service::audit::Actor,
+) -> AppResult<i64> {
+    let id = register(state, email, password, role)?;
+    let after = serde_json::json!({ "id": id, "email": email.as_str(), "role": role.as_str() });
+    crate::service::audit::record(
+        &mut *state.conn()?,
+        actor,
+        "admin.create",
+        Some(&format!("user:{id}")),
+        None,
+        Some(&after),
+    )?;
+    Ok(id)
+}

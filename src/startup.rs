@@ -1,0 +1,94 @@
+//! Building and running the application: database, migrations, HTTP server.
+
+use std::net::TcpListener;
+
+use actix_session::config::CookieContentSecurity;
+use actix_session::storage::CookieSessionStore;
+use actix_session::SessionMiddleware;
+use actix_web::cookie::SameSite;
+use actix_web::dev::Server;
+use actix_web::{middleware, web, App, HttpServer};
+
+use crate::config::Config;
+use crate::db;
+use crate::state::AppState;
+use crate::web::{headers, routes};
+
+/// The database pool for `config`, migrated.
+pub fn prepare(mut config: Config) -> anyhow::Result<AppState> {
+    config.ensure_secret_key()?;
+    let pool = db::connect(&config.database_url, pool_size(&config))?;
+    let applied = db::migrate(&pool)?;
+    if applied > 0 {
+        log::info!("applied {applied} migration(s) to {}", config.database_url.redacted());
+    }
+    Ok(AppState::new(pool, config))
+}
+
+fn pool_size(config: &Config) -> u32 {
+    // Request handlers run on actix's blocking pool; workers hold one connection each.
+    (config.workers as u32 + 12).min(64)
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Prepares the database and binds `BIND` (port 0 picks a free port).
+    pub fn build(config: Config) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.bind)
+            .map_err(|e| anyhow::anyhow!("BIND: cannot listen on {}: {e}", config.bind))?;
+        Self::build_with_listener(config, listener)
+    }
+
+    pub fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
+        let state = prepare(config)?;
+        let port = listener.local_addr()?.port();
+        let server = run_server(listener, state.clone())?;
+        Ok(Self { port, server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run_server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let session_key = state.key.session_key();
+    let cookie_secure = state.config.cookie_secure;
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        let sessions = SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
+            .cookie_name("smm_session".into())
+            .cookie_secure(cookie_secure)
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Lax)
+            .cookie_content_security(CookieContentSecurity::Private)
+            .build();
+        App::new()
+            .app_data(data.clone())
+            .wrap(sessions)
+            .wrap(headers::security_headers())
+            .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").exclude("/healthz"))
+            .configure(routes::configure)
+    })
+    .listen(listener)?
+    .shutdown_timeout(10)
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,52 @@
+//! What every request and worker shares: the pool, the configuration, the key.
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::crypto::SecretKey;
+use crate::db::{DbConnection, DbPool};
+use crate::error::AppResult;
+use crate::service::throttle::LoginThrottle;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+    pub config: Arc<Config>,
+    pub key: SecretKey,
+    pub login_throttle: Arc<LoginThrottle>,
+}
+
+impl AppState {
+    pub fn new(pool: DbPool, config: Config) -> Self {
+        let key = config.key().clone();
+        Self { pool, config: Arc::new(config), key, login_throttle: Arc::new(LoginThrottle::default()) }
+    }
+
+    /// A pooled connection (a blocking call: only inside `run` or on a worker thread).
+    pub fn conn(&self) -> AppResult<crate::db::PooledConn> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs blocking work (Diesel, bcrypt) off the async executor.
+    pub async fn run<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&AppState) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let state = self.clone();
+        actix_web::web::block(move || f(&state)).await?
+    }
+
+    /// Runs `f` in one database transaction off the executor.
+    pub async fn transaction<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection, &AppState) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |state| {
+            let mut conn = state.conn()?;
+            diesel::Connection::transaction(&mut *conn, |c| f(c, state))
+        })
+        .await
+    }
+}

@@ -1,0 +1,85 @@
+//! The browser session: who is signed in, the CSRF token, flash messages.
+
+use actix_session::Session;
+use serde::{Deserialize, Serialize};
+
+use crate::crypto;
+use crate::error::{AppError, AppResult};
+
+const USER_ID: &str = "uid";
+const CSRF: &str = "csrf";
+const FLASH: &str = "flash";
+
+pub const CSRF_MESSAGE: &str =
+    "This form has expired or did not come from this site. Reload the page and try again.";
+
+pub fn user_id(session: &Session) -> Option<i64> {
+    session.get::<i64>(USER_ID).ok().flatten()
+}
+
+/// Signs `user_id` in, with a fresh session (and so a fresh CSRF token).
+pub fn sign_in(session: &Session, user_id: i64) -> AppResult<()> {
+    session.purge();
+    session.insert(USER_ID, user_id).map_err(AppError::internal)?;
+    Ok(())
+}
+
+pub fn sign_out(session: &Session) {
+    session.purge();
+}
+
+/// The session's CSRF token, created on first use.
+pub fn csrf_token(session: &Session) -> String {
+    if let Ok(Some(token)) = session.get::<String>(CSRF) {
+        return token;
+    }
+    let token = crypto::random_token::<24>().unwrap_or_default();
+    let _ = session.insert(CSRF, &token);
+    token
+}
+
+/// Refuses a state-changing request whose token does not match the session's.
+pub fn verify_csrf(session: &Session, provided: Option<&str>) -> AppResult<()> {
+    let expected = session.get::<String>(CSRF).ok().flatten();
+    match (expected, provided) {
+        (Some(expected), Some(provided)) if !expected.is_empty() && crypto::constant_time_eq(&expected, provided) => {
+            Ok(())
+        }
+        _ => Err(AppError::Forbidden(CSRF_MESSAGE.into())),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Flash {
+    pub kind: FlashKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FlashKind {
+    Success,
+    Error,
+    Info,
+}
+
+impl FlashKind {
+    pub fn css(&self) -> &'static str {
+        match self {
+            FlashKind::Success => "success",
+            FlashKind::Error => "error",
+            FlashKind::Info => "info",
+        }
+    }
+}
+
+/// A message shown once, on the next page.
+pub fn flash(session: &Session, kind: FlashKind, message: impl Into<String>) {
+    let mut list = session.get::<Vec<Flash>>(FLASH).ok().flatten().unwrap_or_default();
+    list.push(Flash { kind, message: message.into() });
+    let _ = session.insert(FLASH, list);
+}
+
+pub fn take_flashes(session: &Session) -> Vec<Flash> {
+    session.remove_as::<Vec<Flash>>(FLASH).and_then(Result::ok).unwrap_or_default()
+}
