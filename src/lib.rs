@@ -4,11 +4,11 @@
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod provider;
 pub mod service;
-pub mod state;
-pub mod demo;
 pub mod startup;
+pub mod state;
 pub mod web;
