@@ -17,7 +17,10 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn new(variable: &'static str, problem: impl Into<String>) -> Self {
-        Self { variable, problem: problem.into() }
+        Self {
+            variable,
+            problem: problem.into(),
+        }
     }
 }
 
@@ -41,7 +44,10 @@ impl DatabaseUrl {
             }
             return Ok(Self::Postgres(raw.to_string()));
         }
-        let path = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")).unwrap_or(raw);
+        let path = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+            .unwrap_or(raw);
         if path.contains("://") {
             return Err("only postgres:// URLs or SQLite file paths (sqlite://path/to/file.db) are supported".into());
         }
@@ -138,9 +144,15 @@ impl Config {
         let rate_limit_per_min = parse_number::<u32>(&get, "RATE_LIMIT_PER_MIN", 100, 1, 1_000_000)?;
         let allow_http_providers = parse_bool(&get, "ALLOW_HTTP_PROVIDERS", false)?;
         let cookie_secure = parse_bool(&get, "COOKIE_SECURE", !bind.ip().is_loopback())?;
-        let panel_currency = get("PANEL_CURRENCY").unwrap_or_else(|| "BDT".into()).trim().to_uppercase();
+        let panel_currency = get("PANEL_CURRENCY")
+            .unwrap_or_else(|| "BDT".into())
+            .trim()
+            .to_uppercase();
         if panel_currency.len() != 3 || !panel_currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(ConfigError::new("PANEL_CURRENCY", "must be a three-letter currency code such as BDT"));
+            return Err(ConfigError::new(
+                "PANEL_CURRENCY",
+                "must be a three-letter currency code such as BDT",
+            ));
         }
 
         let bcrypt_cost = parse_number::<u32>(&get, "BCRYPT_COST", 12, 4, 16)?;
@@ -200,7 +212,11 @@ fn load_or_create_key_file(path: &Path) -> Result<SecretKey, String> {
 fn write_private_file(path: &Path, content: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     file.write_all(content.as_bytes())
 }
 
@@ -237,7 +253,10 @@ where
         .parse()
         .map_err(|_| ConfigError::new(name, format!("'{raw}' is not a whole number")))?;
     if value < min || value > max {
-        return Err(ConfigError::new(name, format!("{value} is out of range ({min} to {max})")));
+        return Err(ConfigError::new(
+            name,
+            format!("{value} is out of range ({min} to {max})"),
+        ));
     }
     Ok(value)
 }
@@ -320,7 +339,11 @@ mod tests {
 
     #[test]
     fn public_bind_makes_cookies_secure_and_postgres_urls_are_redacted() {
-        let c = config(&[("BIND", "0.0.0.0:80"), ("DATABASE_URL", "postgres://u:pw@db:5432/panel")]).unwrap();
+        let c = config(&[
+            ("BIND", "0.0.0.0:80"),
+            ("DATABASE_URL", "postgres://u:pw@db:5432/panel"),
+        ])
+        .unwrap();
         assert!(c.cookie_secure);
         assert!(!c.database_url.redacted().contains("pw"));
     }

@@ -77,7 +77,11 @@ impl SecretKey {
         let _ = hk.expand(b"encryption", &mut encryption);
         let _ = hk.expand(b"signing", &mut signing);
         let _ = hk.expand(b"session", &mut session);
-        Self { encryption, signing, session }
+        Self {
+            encryption,
+            signing,
+            session,
+        }
     }
 
     /// Parses 64 hex digits (32 bytes).
@@ -115,7 +119,9 @@ impl SecretKey {
 
     /// Decrypts what `encrypt` produced; any tampering or a different key is an error.
     pub fn decrypt(&self, stored: &str) -> Result<String, CryptoError> {
-        let encoded = stored.strip_prefix(ENCRYPTION_PREFIX).ok_or(CryptoError::Undecryptable)?;
+        let encoded = stored
+            .strip_prefix(ENCRYPTION_PREFIX)
+            .ok_or(CryptoError::Undecryptable)?;
         let raw = STANDARD.decode(encoded).map_err(|_| CryptoError::Undecryptable)?;
         if raw.len() < NONCE_LEN + 16 {
             return Err(CryptoError::Undecryptable);

@@ -12,7 +12,10 @@ use serde::Serialize;
 pub enum AppError {
     /// Bad input (400). `field` names the input it is about, where there is one.
     #[error("{message}")]
-    Validation { field: Option<&'static str>, message: String },
+    Validation {
+        field: Option<&'static str>,
+        message: String,
+    },
     /// No credentials, or bad ones (401).
     #[error("{0}")]
     Unauthorized(String),
@@ -33,7 +36,11 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     /// A provider failed (502) or did not answer in time (504).
     #[error("{message}")]
-    Provider { code: &'static str, message: String, timeout: bool },
+    Provider {
+        code: &'static str,
+        message: String,
+        timeout: bool,
+    },
     /// The database cannot be reached (503).
     #[error("The service is temporarily unavailable; please try again shortly.")]
     Unavailable(String),
@@ -44,11 +51,17 @@ pub enum AppError {
 
 impl AppError {
     pub fn validation(field: &'static str, message: impl Into<String>) -> Self {
-        Self::Validation { field: Some(field), message: message.into() }
+        Self::Validation {
+            field: Some(field),
+            message: message.into(),
+        }
     }
 
     pub fn business(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Business { code, message: message.into() }
+        Self::Business {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn internal(cause: impl std::fmt::Display) -> Self {
@@ -119,7 +132,11 @@ impl ResponseError for AppError {
         }
         response.json(ErrorBody {
             success: false,
-            error: ErrorDetail { code: self.code(), message: self.to_string(), field: self.field() },
+            error: ErrorDetail {
+                code: self.code(),
+                message: self.to_string(),
+                field: self.field(),
+            },
         })
     }
 }

@@ -10,7 +10,11 @@ use smm_panel::service::accounts;
 use smm_panel::startup::{self, Application};
 
 #[derive(Parser)]
-#[command(name = "smm-panel", version, about = "An SMM reseller panel: orders, providers, status sync, ledger.")]
+#[command(
+    name = "smm-panel",
+    version,
+    about = "An SMM reseller panel: orders, providers, status sync, ledger."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -31,6 +35,8 @@ enum Command {
         #[arg(long = "super")]
         super_admin: bool,
     },
+    /// Serve a simulated SMM provider (API v2) with a seeded catalogue and fault switches.
+    ProviderSim(smm_panel::provider::sim::SimArgs),
     /// Apply pending database migrations and exit.
     Migrate,
 }
@@ -38,6 +44,17 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,actix_server=warn")).init();
+    smm_panel::provider::client::install_crypto_provider();
+    if let Command::ProviderSim(args) = cli.command {
+        // The simulator needs none of the panel's configuration.
+        return match smm_panel::provider::sim::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {
@@ -50,6 +67,7 @@ fn main() -> ExitCode {
         Command::Demo => actix_web::rt::System::new().block_on(smm_panel::demo::run(config)),
         Command::CreateAdmin { email, super_admin } => create_admin(config, &email, super_admin),
         Command::Migrate => migrate(config),
+        Command::ProviderSim(_) => unreachable!("handled before the configuration is read"),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -62,7 +80,11 @@ fn main() -> ExitCode {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let app = Application::build(config)?;
-    log::info!("smm-panel listening on http://{}:{}/", app.state().config.bind.ip(), app.port());
+    log::info!(
+        "smm-panel listening on http://{}:{}/",
+        app.state().config.bind.ip(),
+        app.port()
+    );
     app.run_until_stopped().await?;
     Ok(())
 }
@@ -82,7 +104,13 @@ fn create_admin(config: Config, email: &str, super_admin: bool) -> anyhow::Resul
     let password = Password::parse(password).map_err(|m| anyhow::anyhow!("password (from standard input): {m}"))?;
     let state = startup::prepare(config)?;
     let role = if super_admin { Role::SuperAdmin } else { Role::Admin };
-    let id = accounts::create_admin(&state, &email, &password, role, &smm_panel::service::audit::Actor::cli())?;
+    let id = accounts::create_admin(
+        &state,
+        &email,
+        &password,
+        role,
+        &smm_panel::service::audit::Actor::cli(),
+    )?;
     println!("created {} {email} (id {id})", role.label().to_lowercase());
     Ok(())
 }

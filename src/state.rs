@@ -19,7 +19,12 @@ pub struct AppState {
 impl AppState {
     pub fn new(pool: DbPool, config: Config) -> Self {
         let key = config.key().clone();
-        Self { pool, config: Arc::new(config), key, login_throttle: Arc::new(LoginThrottle::default()) }
+        Self {
+            pool,
+            config: Arc::new(config),
+            key,
+            login_throttle: Arc::new(LoginThrottle::default()),
+        }
     }
 
     /// A pooled connection (a blocking call: only inside `run` or on a worker thread).

@@ -12,7 +12,12 @@ pub fn insert(conn: &mut DbConnection, row: &NewAuditRow<'_>) -> QueryResult<()>
     Ok(())
 }
 
-pub fn page(conn: &mut DbConnection, action: Option<&str>, offset: i64, limit: i64) -> QueryResult<(Vec<AuditRow>, i64)> {
+pub fn page(
+    conn: &mut DbConnection,
+    action: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<AuditRow>, i64)> {
     let filtered = || {
         let mut query = audit_log::table.into_boxed();
         if let Some(action) = action {

@@ -27,7 +27,10 @@ pub struct Posting<'a> {
 /// What came of a posting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PostingOutcome {
-    Posted { entry_id: i64, balance_after: Money },
+    Posted {
+        entry_id: i64,
+        balance_after: Money,
+    },
     /// The balance does not cover a debit (or the user does not exist): nothing was written.
     Refused,
 }
@@ -41,7 +44,11 @@ pub fn post(conn: &mut DbConnection, posting: &Posting<'_>) -> QueryResult<Posti
         let target = users::table.filter(users::id.eq(posting.user_id));
         let set = users::balance.eq(users::balance + amount);
         if posting.allow_negative || amount >= 0 {
-            diesel::update(target).set(set).returning(users::balance).get_result(c).optional()?
+            diesel::update(target)
+                .set(set)
+                .returning(users::balance)
+                .get_result(c)
+                .optional()?
         } else {
             diesel::update(target.filter(users::balance.ge(-amount)))
                 .set(set)
@@ -66,11 +73,19 @@ pub fn post(conn: &mut DbConnection, posting: &Posting<'_>) -> QueryResult<Posti
         })
         .returning(ledger_entries::id)
         .get_result(c))?;
-    Ok(PostingOutcome::Posted { entry_id, balance_after: Money::from_micros(balance_after) })
+    Ok(PostingOutcome::Posted {
+        entry_id,
+        balance_after: Money::from_micros(balance_after),
+    })
 }
 
 /// A user's rows, newest first, with the total count.
-pub fn page_for_user(conn: &mut DbConnection, user_id: i64, offset: i64, limit: i64) -> QueryResult<(Vec<LedgerRow>, i64)> {
+pub fn page_for_user(
+    conn: &mut DbConnection,
+    user_id: i64,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<LedgerRow>, i64)> {
     let total = ledger_entries::table
         .filter(ledger_entries::user_id.eq(user_id))
         .count()
@@ -90,9 +105,9 @@ pub fn sum_for_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<i64> {
     // SUM(BIGINT) is NUMERIC on PostgreSQL and INTEGER on SQLite: cast it back on both.
     let sum: Option<i64> = ledger_entries::table
         .filter(ledger_entries::user_id.eq(user_id))
-        .select(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
-            "CAST(SUM(amount) AS BIGINT)",
-        ))
+        .select(
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>("CAST(SUM(amount) AS BIGINT)"),
+        )
         .first(conn)?;
     Ok(sum.unwrap_or(0))
 }

@@ -6,8 +6,10 @@
 //! inside the query function.
 
 pub mod audit;
+pub mod catalog;
 pub mod ledger;
 pub mod models;
+pub mod providers;
 pub mod schema;
 pub mod settings;
 pub mod users;
@@ -63,10 +65,8 @@ struct SqlitePragmas;
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
         if let DbConnection::Sqlite(c) = conn {
-            c.batch_execute(
-                "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-            )
-            .map_err(diesel::r2d2::Error::QueryError)?;
+            c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+                .map_err(diesel::r2d2::Error::QueryError)?;
         }
         Ok(())
     }
@@ -82,8 +82,8 @@ pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, DbSetupError>
             })?;
         }
         // WAL is a property of the file: switch it on once, before the pool opens.
-        let mut conn = SqliteConnection::establish(&url.connection_string())
-            .map_err(|e| DbSetupError::Migrate(e.to_string()))?;
+        let mut conn =
+            SqliteConnection::establish(&url.connection_string()).map_err(|e| DbSetupError::Migrate(e.to_string()))?;
         conn.batch_execute("PRAGMA journal_mode = WAL;")
             .map_err(|e| DbSetupError::Migrate(e.to_string()))?;
     }

@@ -84,3 +84,89 @@ pub struct NewAuditRow<'a> {
     pub ip: Option<&'a str>,
     pub created_at: NaiveDateTime,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = super::schema::providers)]
+pub struct ProviderRow {
+    pub id: i64,
+    pub name: String,
+    pub api_url: String,
+    pub api_key_enc: String,
+    pub api_key_hint: String,
+    pub on_ambiguous: String,
+    pub enabled: bool,
+    pub deleted_at: Option<NaiveDateTime>,
+    pub calls_total: i64,
+    pub calls_failed: i64,
+    pub latency_ms_total: i64,
+    pub last_success_at: Option<NaiveDateTime>,
+    pub last_error_at: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub balance: Option<i64>,
+    pub balance_currency: Option<String>,
+    pub balance_checked_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = super::schema::providers)]
+pub struct NewProviderRow<'a> {
+    pub name: &'a str,
+    pub api_url: &'a str,
+    pub api_key_enc: &'a str,
+    pub api_key_hint: &'a str,
+    pub on_ambiguous: &'a str,
+    pub enabled: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = super::schema::categories)]
+#[serde(rename_all = "camelCase")]
+pub struct CategoryRow {
+    pub id: i64,
+    pub name: String,
+    pub sort_order: i64,
+    pub enabled: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = super::schema::services)]
+pub struct ServiceRow {
+    pub id: i64,
+    pub category_id: i64,
+    pub name: String,
+    pub provider_id: Option<i64>,
+    pub provider_service_id: Option<String>,
+    pub rate_per_1000: i64,
+    pub provider_rate_per_1000: Option<i64>,
+    pub min_quantity: i64,
+    pub max_quantity: i64,
+    pub mode: String,
+    pub refill: bool,
+    pub cancel: bool,
+    pub enabled: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The writable fields of a service (insert, and full update).
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = super::schema::services, treat_none_as_null = true)]
+pub struct ServiceFields {
+    pub category_id: i64,
+    pub name: String,
+    pub provider_id: Option<i64>,
+    pub provider_service_id: Option<String>,
+    pub rate_per_1000: i64,
+    pub provider_rate_per_1000: Option<i64>,
+    pub min_quantity: i64,
+    pub max_quantity: i64,
+    pub mode: String,
+    pub refill: bool,
+    pub cancel: bool,
+    pub enabled: bool,
+}

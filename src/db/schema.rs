@@ -52,4 +52,68 @@ diesel::table! {
 
 diesel::joinable!(ledger_entries -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, ledger_entries, settings, audit_log);
+diesel::table! {
+    providers (id) {
+        id -> BigInt,
+        name -> Text,
+        api_url -> Text,
+        api_key_enc -> Text,
+        api_key_hint -> Text,
+        on_ambiguous -> Text,
+        enabled -> Bool,
+        deleted_at -> Nullable<Timestamp>,
+        calls_total -> BigInt,
+        calls_failed -> BigInt,
+        latency_ms_total -> BigInt,
+        last_success_at -> Nullable<Timestamp>,
+        last_error_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        balance -> Nullable<BigInt>,
+        balance_currency -> Nullable<Text>,
+        balance_checked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    categories (id) {
+        id -> BigInt,
+        name -> Text,
+        sort_order -> BigInt,
+        enabled -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    services (id) {
+        id -> BigInt,
+        category_id -> BigInt,
+        name -> Text,
+        provider_id -> Nullable<BigInt>,
+        provider_service_id -> Nullable<Text>,
+        rate_per_1000 -> BigInt,
+        provider_rate_per_1000 -> Nullable<BigInt>,
+        min_quantity -> BigInt,
+        max_quantity -> BigInt,
+        mode -> Text,
+        refill -> Bool,
+        cancel -> Bool,
+        enabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(services -> categories (category_id));
+diesel::joinable!(services -> providers (provider_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    providers,
+    categories,
+    services,
+    users,
+    ledger_entries,
+    settings,
+    audit_log
+);

@@ -16,7 +16,11 @@ pub fn get(conn: &mut DbConnection, key: &str) -> QueryResult<Option<String>> {
 pub fn set(conn: &mut DbConnection, key: &str, value: &str) -> QueryResult<()> {
     let now = super::now();
     on_backend!(conn, |c| diesel::insert_into(settings::table)
-        .values((settings::key.eq(key), settings::value.eq(value), settings::updated_at.eq(now)))
+        .values((
+            settings::key.eq(key),
+            settings::value.eq(value),
+            settings::updated_at.eq(now)
+        ))
         .on_conflict(settings::key)
         .do_update()
         .set((settings::value.eq(value), settings::updated_at.eq(now)))

@@ -16,7 +16,11 @@ pub fn insert(conn: &mut DbConnection, row: &NewUserRow<'_>) -> QueryResult<i64>
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<UserRow>> {
-    users::table.find(id).select(UserRow::as_select()).first(conn).optional()
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<UserRow>> {
@@ -36,7 +40,9 @@ pub fn find_by_api_key_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<
 }
 
 pub fn set_password_hash(conn: &mut DbConnection, id: i64, hash: &str) -> QueryResult<usize> {
-    diesel::update(users::table.find(id)).set(users::password_hash.eq(hash)).execute(conn)
+    diesel::update(users::table.find(id))
+        .set(users::password_hash.eq(hash))
+        .execute(conn)
 }
 
 pub fn set_api_key(conn: &mut DbConnection, id: i64, hash: &str, encrypted: &str) -> QueryResult<usize> {
@@ -46,7 +52,9 @@ pub fn set_api_key(conn: &mut DbConnection, id: i64, hash: &str, encrypted: &str
 }
 
 pub fn set_role(conn: &mut DbConnection, id: i64, role: &str) -> QueryResult<usize> {
-    diesel::update(users::table.find(id)).set(users::role.eq(role)).execute(conn)
+    diesel::update(users::table.find(id))
+        .set(users::role.eq(role))
+        .execute(conn)
 }
 
 pub fn touch_last_login(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
@@ -56,7 +64,12 @@ pub fn touch_last_login(conn: &mut DbConnection, id: i64) -> QueryResult<usize> 
 }
 
 /// One page of users, newest first, with the total count.
-pub fn page(conn: &mut DbConnection, search: Option<&str>, offset: i64, limit: i64) -> QueryResult<(Vec<UserRow>, i64)> {
+pub fn page(
+    conn: &mut DbConnection,
+    search: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<UserRow>, i64)> {
     let filtered = || {
         let mut query = users::table.into_boxed();
         if let Some(term) = search {

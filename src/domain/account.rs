@@ -25,7 +25,9 @@ impl Email {
                     && !domain.starts_with('.')
                     && !domain.ends_with('.')
                     && !domain.contains("..")
-                    && email.chars().all(|c| !c.is_whitespace() && !c.is_control() && c != '<' && c != '>' && c != ',')
+                    && email
+                        .chars()
+                        .all(|c| !c.is_whitespace() && !c.is_control() && c != '<' && c != '>' && c != ',')
             }
             None => false,
         };
@@ -155,8 +157,21 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(Email::parse("  Alice@Example.COM ").unwrap().as_str(), "alice@example.com");
-        for bad in ["", "alice", "alice@", "@example.com", "alice@example", "a b@example.com", "a@b@c.com", "a@.com", "a@x..com"] {
+        assert_eq!(
+            Email::parse("  Alice@Example.COM ").unwrap().as_str(),
+            "alice@example.com"
+        );
+        for bad in [
+            "",
+            "alice",
+            "alice@",
+            "@example.com",
+            "alice@example",
+            "a b@example.com",
+            "a@b@c.com",
+            "a@.com",
+            "a@x..com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
@@ -167,7 +182,10 @@ mod tests {
         assert!(Password::parse("12345678").is_ok());
         assert!(Password::parse("        ").is_err());
         assert!(Password::parse(&"x".repeat(73)).is_err());
-        assert_eq!(format!("{:?}", Password::parse("secret-pass").unwrap()), "Password(••••)");
+        assert_eq!(
+            format!("{:?}", Password::parse("secret-pass").unwrap()),
+            "Password(••••)"
+        );
     }
 
     #[test]

@@ -75,7 +75,11 @@ fn format_micros(f: &mut fmt::Formatter<'_>, micros: i64, min_decimals: usize) -
     let whole = abs / SCALE as u64;
     let frac = format!("{:06}", abs % SCALE as u64);
     let trimmed = frac.trim_end_matches('0');
-    let shown = if trimmed.len() < min_decimals { &frac[..min_decimals] } else { trimmed };
+    let shown = if trimmed.len() < min_decimals {
+        &frac[..min_decimals]
+    } else {
+        trimmed
+    };
     if shown.is_empty() {
         write!(f, "{sign}{whole}")
     } else {
@@ -192,7 +196,9 @@ impl Rate {
     /// The price of `quantity` units at this rate per 1000, converted at `exchange`
     /// (units of the target currency per unit of the rate's currency).
     pub fn price(self, quantity: i64, exchange: Rate) -> Option<Money> {
-        let numerator = i128::from(self.0) * i128::from(quantity) * i128::from(exchange.0);
+        let numerator = i128::from(self.0)
+            .checked_mul(i128::from(quantity))?
+            .checked_mul(i128::from(exchange.0))?;
         let v = div_round(numerator, 1000 * i128::from(SCALE));
         i64::try_from(v).ok().map(Money)
     }
@@ -237,7 +243,9 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_plain_decimal() {
-        for bad in ["1e3", "NaN", "nan", "inf", "-inf", "1,000", "12.5.1", "abc", ".", "-", "0x10", "1 000", "١٢"] {
+        for bad in [
+            "1e3", "NaN", "nan", "inf", "-inf", "1,000", "12.5.1", "abc", ".", "-", "0x10", "1 000", "١٢",
+        ] {
             assert_eq!(Money::parse_signed(bad), Err(ParseAmountError::NotDecimal), "{bad}");
         }
         assert_eq!(Money::parse(""), Err(ParseAmountError::Empty));
@@ -290,12 +298,20 @@ mod tests {
         let rate = Rate::parse("0.000333").unwrap();
         assert_eq!(rate.price(1, Rate::parse("1").unwrap()).unwrap().micros(), 0);
         assert_eq!(rate.price(3, Rate::parse("1").unwrap()).unwrap().micros(), 1);
-        assert!(Rate::from_micros(i64::MAX).price(i64::MAX, Rate::from_micros(i64::MAX)).is_none());
+        assert!(Rate::from_micros(i64::MAX)
+            .price(i64::MAX, Rate::from_micros(i64::MAX))
+            .is_none());
     }
 
     #[test]
     fn markup_and_settlement_arithmetic() {
-        assert_eq!(Rate::parse("0.80").unwrap().with_markup(Rate::parse("25").unwrap()).unwrap(), Rate::parse("1").unwrap());
+        assert_eq!(
+            Rate::parse("0.80")
+                .unwrap()
+                .with_markup(Rate::parse("25").unwrap())
+                .unwrap(),
+            Rate::parse("1").unwrap()
+        );
         let charge = Money::parse("100").unwrap();
         assert_eq!(charge.mul_div(1, 3).unwrap().micros(), 33_333_333);
         assert_eq!(charge.mul_div(2, 3).unwrap().micros(), 66_666_667);

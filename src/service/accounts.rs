@@ -106,7 +106,9 @@ pub fn authenticate(state: &AppState, email: &str, password: &str, client: &str)
         Ok(email) => db::users::find_by_email(&mut *state.conn()?, email.as_str())?,
         Err(_) => None,
     };
-    let hash = row.as_ref().map_or_else(|| dummy_hash(state.config.bcrypt_cost), |r| r.password_hash.as_str());
+    let hash = row
+        .as_ref()
+        .map_or_else(|| dummy_hash(state.config.bcrypt_cost), |r| r.password_hash.as_str());
     let matches = bcrypt::verify(password, hash).unwrap_or(false);
     match row {
         Some(row) if matches => {
@@ -153,7 +155,10 @@ pub fn change_password(state: &AppState, user_id: i64, current: &str, new: &Pass
     let mut conn = state.conn()?;
     let row = db::users::find(&mut conn, user_id)?.ok_or_else(|| AppError::NotFound("No such user.".into()))?;
     if !bcrypt::verify(current, &row.password_hash).unwrap_or(false) {
-        return Err(AppError::validation("current_password", "The current password is incorrect."));
+        return Err(AppError::validation(
+            "current_password",
+            "The current password is incorrect.",
+        ));
     }
     let hash = hash_password(state, new)?;
     db::users::set_password_hash(&mut conn, user_id, &hash)?;

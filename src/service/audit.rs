@@ -16,7 +16,10 @@ pub struct Actor {
 impl Actor {
     /// An action taken from the command line.
     pub fn cli() -> Self {
-        Self { user_id: None, ip: Some("cli".into()) }
+        Self {
+            user_id: None,
+            ip: Some("cli".into()),
+        }
     }
 }
 

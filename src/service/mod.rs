@@ -2,6 +2,10 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod catalog;
+pub mod input;
 pub mod pagination;
+pub mod providers;
+pub mod settings;
 pub mod throttle;
 pub mod tokens;

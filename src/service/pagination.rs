@@ -26,7 +26,10 @@ impl PageRequest {
         let page = parse_positive(query.page.as_deref(), "page", 1)?;
         let per_page = parse_positive(query.per_page.as_deref(), "perPage", DEFAULT_PER_PAGE)?;
         if per_page > MAX_PER_PAGE {
-            return Err(AppError::validation("perPage", format!("perPage can be at most {MAX_PER_PAGE}.")));
+            return Err(AppError::validation(
+                "perPage",
+                format!("perPage can be at most {MAX_PER_PAGE}."),
+            ));
         }
         Ok(Self { page, per_page })
     }
@@ -63,7 +66,12 @@ pub struct Paged<T> {
 
 impl<T> Paged<T> {
     pub fn new(items: Vec<T>, request: PageRequest, total: i64) -> Self {
-        Self { items, page: request.page, per_page: request.per_page, total }
+        Self {
+            items,
+            page: request.page,
+            per_page: request.per_page,
+            total,
+        }
     }
 
     pub fn pages(&self) -> i64 {

@@ -38,7 +38,11 @@ mod tests {
         assert_eq!(verify(&key, &token, 1_000), Some(42));
         assert_eq!(verify(&key, &token, 1_059), Some(42));
         assert_eq!(verify(&key, &token, 1_060), None, "expired");
-        assert_eq!(verify(&SecretKey::from_bytes(&[4; 32]), &token, 1_000), None, "other key");
+        assert_eq!(
+            verify(&SecretKey::from_bytes(&[4; 32]), &token, 1_000),
+            None,
+            "other key"
+        );
         let forged = token.replacen(".42.", ".1.", 1);
         assert_eq!(verify(&key, &forged, 1_000), None, "changed user id");
         assert_eq!(verify(&key, "garbage", 1_000), None);

@@ -10,7 +10,11 @@ const APP_CSS: &str = include_str!("../../static/app.css");
 pub async fn asset(name: web::Path<String>) -> HttpResponse {
     let (body, content_type) = match name.as_str() {
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
-        _ => return HttpResponse::NotFound().content_type(ContentType::plaintext()).body("Not found"),
+        _ => {
+            return HttpResponse::NotFound()
+                .content_type(ContentType::plaintext())
+                .body("Not found")
+        }
     };
     HttpResponse::Ok()
         .content_type(content_type)

@@ -59,7 +59,9 @@ async fn api_account(req: &HttpRequest, required: Role) -> AppResult<Account> {
     } else {
         let session = req.get_session();
         let user_id = session::user_id(&session).ok_or_else(|| {
-            AppError::Unauthorized("Sign in first: send 'Authorization: Bearer <token>' from POST /api/auth/token.".into())
+            AppError::Unauthorized(
+                "Sign in first: send 'Authorization: Bearer <token>' from POST /api/auth/token.".into(),
+            )
         })?;
         if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
             let provided = req.headers().get("X-CSRF-Token").and_then(|v| v.to_str().ok());
@@ -81,7 +83,9 @@ async fn api_account(req: &HttpRequest, required: Role) -> AppResult<Account> {
 async fn page_account(req: &HttpRequest, required: Role) -> Result<Account, PageError> {
     let state = state(req)?;
     let session = req.get_session();
-    let login_required = || PageError::LoginRequired { next: req.uri().to_string() };
+    let login_required = || PageError::LoginRequired {
+        next: req.uri().to_string(),
+    };
     let user_id = session::user_id(&session).ok_or_else(login_required)?;
     let account = match load_account(&state, user_id).await? {
         Some(account) if !account.disabled => account,

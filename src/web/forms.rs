@@ -34,7 +34,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
         let req = req.clone();
         let bytes = Bytes::from_request(&req, payload);
         Box::pin(async move {
-            let body = bytes.await.map_err(|e| PageError::from(AppError::validation("form", e.to_string())))?;
+            let body = bytes
+                .await
+                .map_err(|e| PageError::from(AppError::validation("form", e.to_string())))?;
             if body.len() > FORM_LIMIT {
                 return Err(AppError::validation("form", "The form is too large.").into());
             }
@@ -66,7 +68,11 @@ impl FormErrors {
 
     /// Messages not tied to one input (shown at the top of the form).
     pub fn general(&self) -> Vec<&str> {
-        self.0.iter().filter(|(f, _)| *f == "form").map(|(_, m)| m.as_str()).collect()
+        self.0
+            .iter()
+            .filter(|(f, _)| *f == "form")
+            .map(|(_, m)| m.as_str())
+            .collect()
     }
 
     /// Places an application error beside its field, or at the top of the form.

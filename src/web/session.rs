@@ -10,8 +10,7 @@ const USER_ID: &str = "uid";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
 
-pub const CSRF_MESSAGE: &str =
-    "This form has expired or did not come from this site. Reload the page and try again.";
+pub const CSRF_MESSAGE: &str = "This form has expired or did not come from this site. Reload the page and try again.";
 
 pub fn user_id(session: &Session) -> Option<i64> {
     session.get::<i64>(USER_ID).ok().flatten()
@@ -19,13 +18,15 @@ pub fn user_id(session: &Session) -> Option<i64> {
 
 /// Signs `user_id` in, with a fresh session (and so a fresh CSRF token).
 pub fn sign_in(session: &Session, user_id: i64) -> AppResult<()> {
-    session.purge();
+    sign_out(session);
     session.insert(USER_ID, user_id).map_err(AppError::internal)?;
     Ok(())
 }
 
+/// Forgets everything in the session (a later `flash` still reaches the next page).
 pub fn sign_out(session: &Session) {
-    session.purge();
+    session.clear();
+    session.renew();
 }
 
 /// The session's CSRF token, created on first use.
@@ -76,10 +77,16 @@ impl FlashKind {
 /// A message shown once, on the next page.
 pub fn flash(session: &Session, kind: FlashKind, message: impl Into<String>) {
     let mut list = session.get::<Vec<Flash>>(FLASH).ok().flatten().unwrap_or_default();
-    list.push(Flash { kind, message: message.into() });
+    list.push(Flash {
+        kind,
+        message: message.into(),
+    });
     let _ = session.insert(FLASH, list);
 }
 
 pub fn take_flashes(session: &Session) -> Vec<Flash> {
-    session.remove_as::<Vec<Flash>>(FLASH).and_then(Result::ok).unwrap_or_default()
+    session
+        .remove_as::<Vec<Flash>>(FLASH)
+        .and_then(Result::ok)
+        .unwrap_or_default()
 }

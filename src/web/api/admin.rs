@@ -17,9 +17,15 @@ pub struct UsersQuery {
 }
 
 #[get("/api/admin/users")]
-pub async fn users(state: web::Data<AppState>, _admin: ApiAdmin, query: web::Query<UsersQuery>) -> AppResult<HttpResponse> {
+pub async fn users(
+    state: web::Data<AppState>,
+    _admin: ApiAdmin,
+    query: web::Query<UsersQuery>,
+) -> AppResult<HttpResponse> {
     let request = PageRequest::parse(&query.page)?;
     let search = query.q.clone().map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
-    let users = state.run(move |s| accounts::list(s, search.as_deref(), request)).await?;
+    let users = state
+        .run(move |s| accounts::list(s, search.as_deref(), request))
+        .await?;
     Ok(HttpResponse::Ok().json(users))
 }

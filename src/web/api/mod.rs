@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod catalog;
 pub mod health;
 pub mod user;
 
@@ -13,7 +14,9 @@ use crate::error::AppError;
 pub fn extractor_config(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::JsonConfig::default().limit(1024 * 1024).error_handler(|e, _| {
         let message = match &e {
-            error::JsonPayloadError::ContentType => "Send the body as JSON (Content-Type: application/json).".to_string(),
+            error::JsonPayloadError::ContentType => {
+                "Send the body as JSON (Content-Type: application/json).".to_string()
+            }
             error::JsonPayloadError::OverflowKnownLength { .. } | error::JsonPayloadError::Overflow { .. } => {
                 "The request body is too large.".to_string()
             }
@@ -21,19 +24,29 @@ pub fn extractor_config(cfg: &mut web::ServiceConfig) {
         };
         AppError::Validation { field: None, message }.into()
     }))
-    .app_data(
-        web::QueryConfig::default()
-            .error_handler(|e, _| AppError::Validation { field: None, message: format!("Bad query string: {e}") }.into()),
-    )
-    .app_data(
-        web::PathConfig::default()
-            .error_handler(|e, _| AppError::Validation { field: None, message: format!("Bad path: {e}") }.into()),
-    );
+    .app_data(web::QueryConfig::default().error_handler(|e, _| {
+        AppError::Validation {
+            field: None,
+            message: format!("Bad query string: {e}"),
+        }
+        .into()
+    }))
+    .app_data(web::PathConfig::default().error_handler(|e, _| {
+        AppError::Validation {
+            field: None,
+            message: format!("Bad path: {e}"),
+        }
+        .into()
+    }));
 }
 
 /// `/api/…` paths that match no route.
 pub async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, AppError> {
-    Err(AppError::NotFound(format!("No API route {} {}.", req.method(), req.path())))
+    Err(AppError::NotFound(format!(
+        "No API route {} {}.",
+        req.method(),
+        req.path()
+    )))
 }
 
 /// Ids are numbers; strings of digits are accepted too (SPEC §8).

@@ -15,7 +15,9 @@ use crate::web::auth::ApiUser;
 #[get("/api/user/me")]
 pub async fn me(state: web::Data<AppState>, ApiUser(account): ApiUser) -> AppResult<HttpResponse> {
     let user_id = account.id;
-    let api_key = state.run(move |s| accounts::api_key(s, &mut *s.conn()?, user_id)).await?;
+    let api_key = state
+        .run(move |s| accounts::api_key(s, &mut *s.conn()?, user_id))
+        .await?;
     Ok(HttpResponse::Ok().json(json!({
         "id": account.id,
         "email": account.email,
@@ -61,7 +63,14 @@ pub async fn transactions(
     let request = PageRequest::parse(&query)?;
     let user_id = account.id;
     let (rows, total) = state
-        .run(move |s| Ok(db::ledger::page_for_user(&mut *s.conn()?, user_id, request.offset(), request.limit())?))
+        .run(move |s| {
+            Ok(db::ledger::page_for_user(
+                &mut *s.conn()?,
+                user_id,
+                request.offset(),
+                request.limit(),
+            )?)
+        })
         .await?;
     let items = rows.into_iter().map(Transaction::from).collect();
     Ok(HttpResponse::Ok().json(Paged::<Transaction>::new(items, request, total)))

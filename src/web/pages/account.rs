@@ -37,7 +37,9 @@ async fn page(
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
     let user_id = account.id;
-    let key = state.run(move |s| accounts::api_key(s, &mut *s.conn()?, user_id)).await?;
+    let key = state
+        .run(move |s| accounts::api_key(s, &mut *s.conn()?, user_id))
+        .await?;
     let page = AccountPage {
         ctx: PageContext::new(session, state, Some(&account)),
         account,
@@ -49,7 +51,11 @@ async fn page(
 }
 
 #[get("/account")]
-pub async fn show(session: Session, state: web::Data<AppState>, PageUser(account): PageUser) -> Result<HttpResponse, PageError> {
+pub async fn show(
+    session: Session,
+    state: web::Data<AppState>,
+    PageUser(account): PageUser,
+) -> Result<HttpResponse, PageError> {
     page(&session, &state, account, false, FormErrors::default(), StatusCode::OK).await
 }
 
@@ -72,7 +78,11 @@ pub async fn regenerate_key(
 ) -> Result<HttpResponse, PageError> {
     let user_id = account.id;
     state.run(move |s| accounts::regenerate_api_key(s, user_id)).await?;
-    session::flash(&session, FlashKind::Success, "A new API key was created; the old one no longer works.");
+    session::flash(
+        &session,
+        FlashKind::Success,
+        "A new API key was created; the old one no longer works.",
+    );
     page(&session, &state, account, true, FormErrors::default(), StatusCode::OK).await
 }
 
@@ -102,7 +112,10 @@ pub async fn change_password(
         Ok(new) => {
             let user_id = account.id;
             let current = form.current_password;
-            match state.run(move |s| accounts::change_password(s, user_id, &current, &new)).await {
+            match state
+                .run(move |s| accounts::change_password(s, user_id, &current, &new))
+                .await
+            {
                 Ok(()) => {
                     session::flash(&session, FlashKind::Success, "Your password was changed.");
                     return Ok(see_other("/account"));

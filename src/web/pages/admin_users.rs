@@ -37,7 +37,13 @@ pub async fn list(
     let request = PageRequest::parse(&query.page)?;
     let q = query.q.clone().unwrap_or_default();
     let search = Some(q.trim().to_string()).filter(|s| !s.is_empty());
-    let users = state.run(move |s| accounts::list(s, search.as_deref(), request)).await?;
-    let page = UsersPage { ctx: PageContext::new(&session, &state, Some(&admin)), users, q };
+    let users = state
+        .run(move |s| accounts::list(s, search.as_deref(), request))
+        .await?;
+    let page = UsersPage {
+        ctx: PageContext::new(&session, &state, Some(&admin)),
+        users,
+        q,
+    };
     Ok(render(StatusCode::OK, &page))
 }

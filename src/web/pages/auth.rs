@@ -67,13 +67,20 @@ pub async fn login(
 ) -> Result<HttpResponse, PageError> {
     let client = crate::web::client_ip(&req);
     let (email, password) = (form.email.clone(), form.password);
-    let result = state.run(move |s| accounts::authenticate(s, &email, &password, &client)).await;
+    let result = state
+        .run(move |s| accounts::authenticate(s, &email, &password, &client))
+        .await;
     match result {
         Ok(account) => {
             session::sign_in(&session, account.id)?;
             Ok(see_other(&safe_next(form.next.as_deref())))
         }
-        Err(e) if matches!(e, crate::error::AppError::Unauthorized(_) | crate::error::AppError::RateLimited { .. }) => {
+        Err(e)
+            if matches!(
+                e,
+                crate::error::AppError::Unauthorized(_) | crate::error::AppError::RateLimited { .. }
+            ) =>
+        {
             let status = if let crate::error::AppError::RateLimited { .. } = e {
                 StatusCode::TOO_MANY_REQUESTS
             } else {
@@ -122,12 +129,17 @@ pub async fn register(
 ) -> Result<HttpResponse, PageError> {
     let mut errors = FormErrors::default();
     let email = Email::parse(&form.email).map_err(|m| errors.add("email", m)).ok();
-    let password = Password::parse(&form.password).map_err(|m| errors.add("password", m)).ok();
+    let password = Password::parse(&form.password)
+        .map_err(|m| errors.add("password", m))
+        .ok();
     if password.is_some() && form.password != form.password_confirm {
         errors.add("password_confirm", "The two passwords do not match.");
     }
     if let (Some(email), Some(password), true) = (email, password, errors.is_empty()) {
-        match state.run(move |s| accounts::register(s, &email, &password, Role::User)).await {
+        match state
+            .run(move |s| accounts::register(s, &email, &password, Role::User))
+            .await
+        {
             Ok(id) => {
                 session::sign_in(&session, id)?;
                 session::flash(&session, FlashKind::Success, "Welcome! Your account is ready.");
@@ -142,7 +154,11 @@ pub async fn register(
     } else {
         StatusCode::BAD_REQUEST
     };
-    let page = RegisterPage { ctx: PageContext::new(&session, &state, None), email: form.email, errors };
+    let page = RegisterPage {
+        ctx: PageContext::new(&session, &state, None),
+        email: form.email,
+        errors,
+    };
     Ok(render(status, &page))
 }
 

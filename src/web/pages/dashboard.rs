@@ -29,6 +29,10 @@ pub async fn dashboard(
     let (transactions, _) = state
         .run(move |s| Ok(db::ledger::page_for_user(&mut *s.conn()?, user_id, 0, 5)?))
         .await?;
-    let page = DashboardPage { ctx: PageContext::new(&session, &state, Some(&account)), account, transactions };
+    let page = DashboardPage {
+        ctx: PageContext::new(&session, &state, Some(&account)),
+        account,
+        transactions,
+    };
     Ok(render(StatusCode::OK, &page))
 }

@@ -1,9 +1,12 @@
 //! Server-rendered pages. Handlers parse the form, call a service function, and render.
 
 pub mod account;
+pub mod admin_catalog;
+pub mod admin_providers;
 pub mod admin_users;
 pub mod auth;
 pub mod dashboard;
+pub mod services;
 
 use actix_session::Session;
 use actix_web::http::header::{self, ContentType};
@@ -61,7 +64,9 @@ pub fn render<T: Template>(status: StatusCode, template: &T) -> HttpResponse {
 
 /// A 303 redirect after a successful POST.
 pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
 }
 
 #[derive(Template)]
@@ -100,7 +105,14 @@ impl ResponseError for PageError {
                 e.log();
                 let status = e.status_code();
                 let title = status.canonical_reason().unwrap_or("Error");
-                render(status, &ErrorPage { status: status.as_u16(), title, message: e.to_string() })
+                render(
+                    status,
+                    &ErrorPage {
+                        status: status.as_u16(),
+                        title,
+                        message: e.to_string(),
+                    },
+                )
             }
         }
     }
@@ -116,5 +128,7 @@ pub fn safe_next(next: Option<&str>) -> String {
 
 /// Page not found, for every unknown path outside `/api`.
 pub async fn not_found() -> Result<HttpResponse, PageError> {
-    Err(PageError::App(AppError::NotFound("There is no page at this address.".into())))
+    Err(PageError::App(AppError::NotFound(
+        "There is no page at this address.".into(),
+    )))
 }

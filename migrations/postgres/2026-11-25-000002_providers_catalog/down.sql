@@ -1,0 +1,3 @@
+DROP TABLE services;
+DROP TABLE categories;
+DROP TABLE providers;

@@ -1,0 +1,108 @@
+//! `/healthz`, and a database outage answered with 503 rather than a crash.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use smm_panel::domain::Role;
+
+use crate::helpers::*;
+
+#[test]
+fn healthz_is_ok_while_the_database_answers() {
+    let app = spawn_app();
+    let body = json(app.api().get("/healthz", None), 200);
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"], "ok");
+}
+
+/// A TCP proxy to PostgreSQL that a test can cut, like a network outage.
+struct CuttableProxy {
+    port: u16,
+    up: Arc<AtomicBool>,
+    streams: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl CuttableProxy {
+    fn start(upstream: String) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(AtomicBool::new(true));
+        let streams = Arc::new(Mutex::new(Vec::new()));
+        let (up2, streams2) = (up.clone(), streams.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if !up2.load(Ordering::SeqCst) {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&upstream) else {
+                    continue;
+                };
+                streams2
+                    .lock()
+                    .unwrap()
+                    .extend([client.try_clone().unwrap(), server.try_clone().unwrap()]);
+                pipe(client.try_clone().unwrap(), server.try_clone().unwrap());
+                pipe(server, client);
+            }
+        });
+        Self { port, up, streams }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for s in self.streams.lock().unwrap().drain(..) {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+fn pipe(mut from: TcpStream, mut to: TcpStream) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 16 * 1024];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 || to.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown(Shutdown::Both);
+    });
+}
+
+/// An embedded SQLite file cannot become unreachable, so the outage is staged on
+/// PostgreSQL behind a proxy in both runs of the suite.
+#[test]
+fn a_database_outage_gives_503_not_a_crash() {
+    let server = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into());
+    let db = TestDb::postgres(&server);
+    let real = url::Url::parse(&db.url).unwrap();
+    let proxy = CuttableProxy::start(format!("{}:{}", real.host_str().unwrap(), real.port().unwrap_or(5432)));
+    let mut proxied = real.clone();
+    proxied.set_host(Some("127.0.0.1")).unwrap();
+    proxied.set_port(Some(proxy.port)).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let proxied_db = TestDb::unmanaged(proxied.to_string());
+    let env = test_env(&dir, &proxied_db, &[]);
+    let app = spawn_with_env(env, proxied_db, dir);
+    let (_, token) = app.user_with_token("up@example.com", Role::User);
+    assert_eq!(app.api().get("/healthz", None).status(), 200);
+
+    proxy.cut();
+    let api = app.api();
+    let body = json(api.get("/healthz", None), 503);
+    assert_eq!(body["database"], "unreachable");
+    assert_eq!(
+        error_code(api.get("/api/user/me", Some(&token)), 503),
+        "service_unavailable"
+    );
+    let page = app.browser().get("/login");
+    assert_eq!(page.status(), 200, "pages that need no database still render");
+    drop(app);
+    drop(db);
+}

@@ -1,0 +1,396 @@
+#![allow(dead_code)] // shared by every test module; not each uses every helper
+//! Test harness: the real application on a random port over a fresh database (a new
+//! SQLite file, or a new PostgreSQL database when `TEST_DATABASE_URL` is set), driven
+//! over HTTP.
+
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use reqwest::blocking::{Client, Response};
+use serde_json::Value;
+use smm_panel::config::Config;
+use smm_panel::crypto::SecretKey;
+use smm_panel::domain::{Email, LedgerKind, Money, Password, Role};
+use smm_panel::service::accounts;
+use smm_panel::startup::Application;
+use smm_panel::state::AppState;
+use tempfile::TempDir;
+
+/// A database of its own for one test.
+pub struct TestDb {
+    pub url: String,
+    /// For PostgreSQL: the server URL to drop the database from, and its name.
+    drop_from: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn new(dir: &TempDir) -> Self {
+        match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+            Some(server) => Self::postgres(&server),
+            None => Self {
+                url: dir.path().join("test.db").display().to_string(),
+                drop_from: None,
+            },
+        }
+    }
+
+    /// A fresh PostgreSQL database on the server `server_url` points at.
+    pub fn postgres(server_url: &str) -> Self {
+        let name = format!(
+            "smm_test_{}",
+            hex::encode(smm_panel::crypto::random_bytes::<8>().unwrap())
+        );
+        let mut conn = PgConnection::establish(server_url).expect("TEST_DATABASE_URL must reach PostgreSQL");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .expect("create test database");
+        let mut url = url::Url::parse(server_url).expect("TEST_DATABASE_URL is a URL");
+        url.set_path(&name);
+        Self {
+            url: url.to_string(),
+            drop_from: Some((server_url.to_string(), name)),
+        }
+    }
+
+    /// A database this handle does not own (nothing is dropped with it).
+    pub fn unmanaged(url: String) -> Self {
+        Self { url, drop_from: None }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.drop_from.is_some()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((server, name)) = &self.drop_from {
+            if let Ok(mut conn) = PgConnection::establish(server) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
+            }
+        }
+    }
+}
+
+/// The environment a test app runs with; `overrides` replace or add variables.
+pub fn test_env(dir: &TempDir, db: &TestDb, overrides: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut env: HashMap<String, String> = [
+        ("DATA_DIR", dir.path().display().to_string()),
+        ("DATABASE_URL", db.url.clone()),
+        ("BIND", "127.0.0.1:0".into()),
+        ("SECRET_KEY", SecretKey::generate_hex().unwrap()),
+        ("BCRYPT_COST", "4".into()),
+        ("WORKERS", "2".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    for (k, v) in overrides {
+        env.insert(k.to_string(), v.to_string());
+    }
+    env
+}
+
+pub struct TestApp {
+    /// The variables the app was configured with (the CLI tests reuse them).
+    pub env: HashMap<String, String>,
+    pub address: String,
+    pub port: u16,
+    /// Direct access to the app's database and key, for setting up and checking effects.
+    pub state: AppState,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<JoinHandle<()>>,
+    pub db: TestDb,
+    pub dir: TempDir,
+}
+
+pub fn spawn_app() -> TestApp {
+    spawn_app_with(&[])
+}
+
+pub fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = TestDb::new(&dir);
+    let env = test_env(&dir, &db, overrides);
+    spawn_with_env(env, db, dir)
+}
+
+pub fn spawn_with_env(env: HashMap<String, String>, db: TestDb, dir: TempDir) -> TestApp {
+    let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test configuration is valid");
+    let (tx, rx) = mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            match Application::build(config) {
+                Ok(app) => {
+                    let _ = tx.send(Ok((app.port(), app.server_handle(), app.state().clone())));
+                    let _ = app.run_until_stopped().await;
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(format!("{e:#}")));
+                }
+            }
+        })
+    });
+    let (port, handle, state) = rx.recv().expect("server thread started").expect("application builds");
+    TestApp {
+        env,
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        state,
+        handle,
+        thread: Some(thread),
+        db,
+        dir,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        let _ = std::thread::spawn(move || actix_web::rt::System::new().block_on(handle.stop(false))).join();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// A new browser: its own cookie jar, redirects not followed (tests check them).
+    pub fn browser(&self) -> Browser {
+        smm_panel::provider::client::install_crypto_provider();
+        Browser {
+            base: self.address.clone(),
+            client: Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// A plain API client (no cookies).
+    pub fn api(&self) -> Api {
+        smm_panel::provider::client::install_crypto_provider();
+        Api {
+            base: self.address.clone(),
+            client: Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
+        }
+    }
+
+    /// Creates an account directly (fast set-up for tests about something else).
+    pub fn create_user(&self, email: &str, password: &str, role: Role) -> i64 {
+        let email = Email::parse(email).unwrap();
+        let password = Password::parse(password).unwrap();
+        accounts::register(&self.state, &email, &password, role).expect("create user")
+    }
+
+    /// Credits a user through the ledger.
+    pub fn deposit(&self, user_id: i64, amount: &str) {
+        let amount = Money::parse(amount).unwrap();
+        let mut conn = self.state.conn().unwrap();
+        diesel::Connection::transaction(&mut *conn, |c| {
+            smm_panel::db::ledger::post(
+                c,
+                &smm_panel::db::ledger::Posting {
+                    user_id,
+                    kind: LedgerKind::Deposit,
+                    amount,
+                    order_id: None,
+                    actor_id: None,
+                    note: Some("test deposit"),
+                    allow_negative: false,
+                },
+            )
+        })
+        .unwrap();
+    }
+
+    /// A user with a token, ready for API calls.
+    pub fn user_with_token(&self, email: &str, role: Role) -> (i64, String) {
+        let id = self.create_user(email, "correct-horse", role);
+        let token = self.api().token(email, "correct-horse");
+        (id, token)
+    }
+
+    /// `users.balance` and the sum of the user's ledger rows.
+    pub fn balance_and_ledger_sum(&self, user_id: i64) -> (i64, i64) {
+        let mut conn = self.state.conn().unwrap();
+        let account = accounts::find(&mut conn, user_id).unwrap().unwrap();
+        let sum = smm_panel::db::ledger::sum_for_user(&mut conn, user_id).unwrap();
+        (account.balance.micros(), sum)
+    }
+}
+
+pub struct Browser {
+    base: String,
+    pub client: Client,
+}
+
+impl Browser {
+    pub fn get(&self, path: &str) -> Response {
+        self.client.get(format!("{}{path}", self.base)).send().unwrap()
+    }
+
+    pub fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .form(form)
+            .send()
+            .unwrap()
+    }
+
+    /// GETs `page`, takes its CSRF token, and POSTs `form` with it to `action`.
+    pub fn submit(&self, page: &str, action: &str, form: &[(&str, &str)]) -> Response {
+        let html = self.get(page).text().unwrap();
+        let csrf = csrf_token(&html);
+        let mut fields: Vec<(&str, &str)> = form.to_vec();
+        fields.push(("csrf", &csrf));
+        self.post_form(action, &fields)
+    }
+
+    pub fn login(&self, email: &str, password: &str) -> Response {
+        self.submit("/login", "/login", &[("email", email), ("password", password)])
+    }
+}
+
+/// The value of the first hidden `csrf` input in a page.
+pub fn csrf_token(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("page has a CSRF field") + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_string()
+}
+
+pub fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+pub struct Api {
+    base: String,
+    pub client: Client,
+}
+
+impl Api {
+    pub fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut request = self.client.get(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().unwrap()
+    }
+
+    pub fn post(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        let mut request = self.client.post(format!("{}{path}", self.base)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().unwrap()
+    }
+
+    pub fn token(&self, email: &str, password: &str) -> String {
+        let response = self.post(
+            "/api/auth/token",
+            &serde_json::json!({"email": email, "password": password}),
+            None,
+        );
+        assert_eq!(response.status(), 200, "token for {email}");
+        response.json::<Value>().unwrap()["token"].as_str().unwrap().to_string()
+    }
+}
+
+/// Reads a response as JSON, checking its status first.
+pub fn json(response: Response, status: u16) -> Value {
+    let actual = response.status().as_u16();
+    let body = response.text().unwrap();
+    assert_eq!(actual, status, "unexpected status; body: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+/// Checks the SPEC §8 error shape and returns the code.
+pub fn error_code(response: Response, status: u16) -> String {
+    let body = json(response, status);
+    assert_eq!(body["success"], false, "{body}");
+    assert!(
+        body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    body["error"]["code"].as_str().unwrap().to_string()
+}
+
+/// Polls `check` until it returns `Some`, or fails the test after `timeout`.
+pub fn wait_until<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A simulated provider on a free loopback port (SPEC §6).
+pub fn spawn_sim(args: smm_panel::provider::sim::SimArgs) -> smm_panel::provider::sim::SimHandle {
+    smm_panel::provider::sim::spawn(args).expect("provider-sim starts")
+}
+
+pub fn sim_args(key: &str) -> smm_panel::provider::sim::SimArgs {
+    smm_panel::provider::sim::SimArgs {
+        key: key.into(),
+        ..smm_panel::provider::sim::SimArgs::ephemeral()
+    }
+}
+
+impl TestApp {
+    /// An admin's token (creating the admin).
+    pub fn admin_token(&self) -> String {
+        self.user_with_token("admin@example.com", Role::Admin).1
+    }
+
+    /// Adds a provider through the API and returns its id.
+    pub fn add_provider(&self, token: &str, name: &str, api_url: &str, key: &str) -> i64 {
+        let body = serde_json::json!({"name": name, "apiUrl": api_url, "apiKey": key});
+        json(self.api().post("/api/admin/providers", &body, Some(token)), 201)["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// Rows of the audit log with this action, oldest first.
+    pub fn audit_rows(&self, action: &str) -> Vec<smm_panel::db::models::AuditRow> {
+        let mut conn = self.state.conn().unwrap();
+        let (mut rows, _) = smm_panel::db::audit::page(&mut conn, Some(action), 0, 1000).unwrap();
+        rows.reverse();
+        rows
+    }
+}
+
+impl Api {
+    pub fn patch(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        let mut request = self.client.patch(format!("{}{path}", self.base)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().unwrap()
+    }
+
+    pub fn delete(&self, path: &str, token: Option<&str>) -> Response {
+        let mut request = self.client.delete(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().unwrap()
+    }
+}

@@ -1,0 +1,190 @@
+//! Pages: layout, account page, headers, errors.
+
+use smm_panel::domain::Role;
+
+use crate::helpers::*;
+
+#[test]
+fn every_response_carries_the_security_headers() {
+    let app = spawn_app();
+    let browser = app.browser();
+    for path in ["/login", "/api/user/me", "/healthz", "/no-such-page", "/static/app.css"] {
+        let response = browser.get(path);
+        let headers = response.headers();
+        assert!(
+            headers["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("frame-ancestors 'none'"),
+            "{path}"
+        );
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "same-origin", "{path}");
+    }
+}
+
+#[test]
+fn the_session_cookie_is_http_only_and_same_site_lax() {
+    let app = spawn_app();
+    let response = app.browser().get("/login");
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("smm_session="));
+    assert!(cookie.contains("HttpOnly"));
+    assert!(cookie.contains("SameSite=Lax"));
+    assert!(
+        !cookie.contains("Secure"),
+        "loopback BIND: COOKIE_SECURE defaults to false"
+    );
+
+    let secure = spawn_app_with(&[("COOKIE_SECURE", "true")]);
+    let cookie = secure.browser().get("/login").headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.contains("Secure"));
+}
+
+#[test]
+fn the_account_page_masks_the_api_key_until_asked_and_can_renew_it() {
+    let app = spawn_app();
+    let (_, token) = app.user_with_token("keys@example.com", Role::User);
+    let key = json(app.api().get("/api/user/me", Some(&token)), 200)["apiKey"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let browser = app.browser();
+    browser.login("keys@example.com", "correct-horse");
+
+    let page = browser.get("/account").text().unwrap();
+    assert!(!page.contains(&key), "the key is not on the page by default");
+    assert!(page.contains(&format!("••••{}", &key[key.len() - 4..])));
+
+    let page = browser
+        .submit("/account", "/account/api-key/reveal", &[])
+        .text()
+        .unwrap();
+    assert!(page.contains(&key));
+
+    let page = browser.submit("/account", "/account/api-key", &[]).text().unwrap();
+    assert!(!page.contains(&key), "renewed");
+    let renewed = json(app.api().get("/api/user/me", Some(&token)), 200)["apiKey"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(renewed, key);
+    assert!(page.contains(&renewed), "the new key is shown once");
+
+    let mut conn = app.state.conn().unwrap();
+    assert!(smm_panel::service::accounts::find_by_api_key(&mut conn, &key)
+        .unwrap()
+        .is_none());
+    assert!(smm_panel::service::accounts::find_by_api_key(&mut conn, &renewed)
+        .unwrap()
+        .is_some());
+}
+
+#[test]
+fn changing_the_password_checks_the_current_one() {
+    let app = spawn_app();
+    app.create_user("pw@example.com", "old-password", Role::User);
+    let browser = app.browser();
+    browser.login("pw@example.com", "old-password");
+
+    let response = browser.submit(
+        "/account",
+        "/account/password",
+        &[
+            ("current_password", "not-it"),
+            ("new_password", "new-password"),
+            ("new_password_confirm", "new-password"),
+        ],
+    );
+    assert_eq!(response.status(), 400);
+    assert!(response.text().unwrap().contains("The current password is incorrect."));
+    let response = browser.submit(
+        "/account",
+        "/account/password",
+        &[
+            ("current_password", "old-password"),
+            ("new_password", "short"),
+            ("new_password_confirm", "short"),
+        ],
+    );
+    assert_eq!(response.status(), 400);
+    app.api().token("pw@example.com", "old-password");
+
+    let response = browser.submit(
+        "/account",
+        "/account/password",
+        &[
+            ("current_password", "old-password"),
+            ("new_password", "new-password"),
+            ("new_password_confirm", "new-password"),
+        ],
+    );
+    assert_eq!(response.status(), 303);
+    app.api().token("pw@example.com", "new-password");
+    let response = app.api().post(
+        "/api/auth/token",
+        &serde_json::json!({"email": "pw@example.com", "password": "old-password"}),
+        None,
+    );
+    assert_eq!(response.status(), 401);
+}
+
+#[test]
+fn navigation_follows_the_role_and_unknown_paths_are_404() {
+    let app = spawn_app();
+    app.create_user("plain@example.com", "plain-pass-1", Role::User);
+    app.create_user("boss@example.com", "boss-pass-12", Role::SuperAdmin);
+    let user = app.browser();
+    user.login("plain@example.com", "plain-pass-1");
+    assert!(!user.get("/").text().unwrap().contains("/admin/users"));
+    let boss = app.browser();
+    boss.login("boss@example.com", "boss-pass-12");
+    assert!(boss.get("/").text().unwrap().contains("/admin/users"));
+
+    let response = user.get("/definitely/not/here");
+    assert_eq!(response.status(), 404);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert_eq!(error_code(app.api().get("/api/nothing", None), 404), "not_found");
+}
+
+#[test]
+fn a_login_next_parameter_never_leaves_the_site() {
+    let app = spawn_app();
+    app.create_user("safe@example.com", "safe-pass-1", Role::User);
+    let browser = app.browser();
+    let response = browser.submit(
+        "/login",
+        "/login",
+        &[
+            ("email", "safe@example.com"),
+            ("password", "safe-pass-1"),
+            ("next", "//evil.example/"),
+        ],
+    );
+    assert_eq!(location(&response), "/");
+}
+
+#[test]
+fn output_is_escaped() {
+    let app = spawn_app();
+    let browser = app.browser();
+    let response = browser.submit(
+        "/register",
+        "/register",
+        &[
+            ("email", "<script>alert(1)</script>"),
+            ("password", "x"),
+            ("password_confirm", "x"),
+        ],
+    );
+    let page = response.text().unwrap();
+    assert!(!page.contains("<script>alert(1)</script>"));
+    assert!(page.contains("&#60;script&#62;") || page.contains("&lt;script&gt;"));
+}
