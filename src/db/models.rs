@@ -151,6 +151,7 @@ pub struct ServiceRow {
     pub enabled: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub accepts_username: bool,
 }
 
 /// The writable fields of a service (insert, and full update).
@@ -169,4 +170,5 @@ pub struct ServiceFields {
     pub refill: bool,
     pub cancel: bool,
     pub enabled: bool,
+    pub accepts_username: bool,
 }

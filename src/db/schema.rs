@@ -103,6 +103,7 @@ diesel::table! {
         enabled -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        accepts_username -> Bool,
     }
 }
 
@@ -117,3 +118,40 @@ diesel::allow_tables_to_appear_in_same_query!(
     settings,
     audit_log
 );
+
+diesel::table! {
+    orders (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        service_id -> BigInt,
+        provider_id -> Nullable<BigInt>,
+        provider_service_id -> Nullable<Text>,
+        link -> Text,
+        quantity -> BigInt,
+        charge -> BigInt,
+        currency -> Text,
+        rate_per_1000 -> BigInt,
+        usd_to_bdt -> BigInt,
+        provider_cost -> Nullable<BigInt>,
+        status -> Text,
+        forward_state -> Text,
+        provider_order_id -> Nullable<Text>,
+        provider_status -> Nullable<Text>,
+        start_count -> Nullable<BigInt>,
+        remains -> Nullable<BigInt>,
+        last_status_check -> Nullable<Timestamp>,
+        is_manual -> Bool,
+        admin_notes -> Nullable<Text>,
+        attempts -> BigInt,
+        next_attempt_at -> Nullable<Timestamp>,
+        lease_until -> Nullable<Timestamp>,
+        lease_owner -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(orders -> services (service_id));
+diesel::joinable!(orders -> users (user_id));
+diesel::joinable!(orders -> providers (provider_id));

@@ -3,6 +3,9 @@
 
 pub mod account;
 pub mod money;
+pub mod order;
+pub mod settlement;
 
 pub use account::{Email, LedgerKind, Password, Role};
 pub use money::{Money, Rate};
+pub use order::{ForwardState, Link, OrderStatus};

@@ -60,6 +60,8 @@ pub struct ServiceView {
     pub refill: bool,
     pub cancel: bool,
     pub enabled: bool,
+    /// Orders may give a bare username instead of a URL.
+    pub accepts_username: bool,
 }
 
 impl From<ServiceRow> for ServiceView {
@@ -78,6 +80,7 @@ impl From<ServiceRow> for ServiceView {
             refill: row.refill,
             cancel: row.cancel,
             enabled: row.enabled,
+            accepts_username: row.accepts_username,
         }
     }
 }
@@ -201,6 +204,8 @@ pub struct ServiceDraft {
     pub cancel: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]
     pub enabled: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string", alias = "accepts_username")]
+    pub accepts_username: Option<String>,
 }
 
 /// Validates a draft into the stored fields; `current` supplies what an edit leaves out.
@@ -304,6 +309,12 @@ fn validate_service(
             "enabled",
             draft.enabled.as_deref(),
             current.is_none_or(|c| c.enabled),
+        )?,
+        accepts_username: input::flag(
+            "acceptsUsername",
+            "acceptsUsername",
+            draft.accepts_username.as_deref(),
+            current.is_some_and(|c| c.accepts_username),
         )?,
     })
 }
@@ -490,6 +501,7 @@ pub fn import_services(
                         refill: offer.refill,
                         cancel: offer.cancel,
                         enabled: current.enabled,
+                        accepts_username: current.accepts_username,
                     };
                     db::catalog::update_service(c, current.id, &fields)?;
                     summary.updated += 1;
@@ -508,6 +520,7 @@ pub fn import_services(
                         refill: offer.refill,
                         cancel: offer.cancel,
                         enabled: true,
+                        accepts_username: false,
                     };
                     db::catalog::insert_service(c, &fields)?;
                     summary.created += 1;

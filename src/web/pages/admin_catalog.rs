@@ -54,8 +54,13 @@ struct ServiceEditPage {
 }
 
 impl ServiceDraft {
-    fn from_form(mut self) -> Self {
-        for flag in [&mut self.refill, &mut self.cancel, &mut self.enabled] {
+    fn with_unticked_boxes(mut self) -> Self {
+        for flag in [
+            &mut self.refill,
+            &mut self.cancel,
+            &mut self.enabled,
+            &mut self.accepts_username,
+        ] {
             *flag = Some(flag.is_some().to_string());
         }
         self
@@ -74,6 +79,7 @@ impl ServiceDraft {
             refill: Some(view.refill.to_string()),
             cancel: Some(view.cancel.to_string()),
             enabled: Some(view.enabled.to_string()),
+            accepts_username: Some(view.accepts_username.to_string()),
         }
     }
 
@@ -193,7 +199,7 @@ pub async fn create_service(
     PageAdmin(admin): PageAdmin,
     CsrfForm(form): CsrfForm<ServiceDraft>,
 ) -> Result<HttpResponse, PageError> {
-    let form = form.from_form();
+    let form = form.with_unticked_boxes();
     let actor = actor(&req, &admin);
     let draft = form.clone();
     match state
@@ -266,7 +272,7 @@ pub async fn update_service(
     CsrfForm(form): CsrfForm<ServiceDraft>,
 ) -> Result<HttpResponse, PageError> {
     let id = path_id(&id)?;
-    let form = form.from_form();
+    let form = form.with_unticked_boxes();
     let actor = actor(&req, &admin);
     let draft = form.clone();
     match state

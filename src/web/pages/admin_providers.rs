@@ -40,7 +40,7 @@ struct ProviderEditPage {
 
 impl ProviderDraft {
     /// Checkboxes are absent from a form when unticked.
-    fn from_form(mut self) -> Self {
+    fn with_unticked_boxes(mut self) -> Self {
         self.enabled = Some(self.enabled.is_some().to_string());
         self
     }
@@ -108,7 +108,7 @@ pub async fn create(
     PageAdmin(admin): PageAdmin,
     CsrfForm(form): CsrfForm<ProviderDraft>,
 ) -> Result<HttpResponse, PageError> {
-    let form = form.from_form();
+    let form = form.with_unticked_boxes();
     let actor = actor(&req, &admin);
     let draft = form.clone();
     match state.run(move |s| providers::create(s, &actor, &draft)).await {
@@ -129,16 +129,23 @@ pub async fn create(
     }
 }
 
+/// What the edit page shows besides the provider: a refused form, a test result.
+#[derive(Default)]
+struct EditExtras {
+    form: Option<ProviderDraft>,
+    errors: FormErrors,
+    test: Option<ConnectionTest>,
+}
+
 async fn edit_page(
     session: &Session,
     state: &AppState,
     admin: &Account,
     id: i64,
-    form: Option<ProviderDraft>,
-    errors: FormErrors,
-    test: Option<ConnectionTest>,
+    extras: EditExtras,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
+    let EditExtras { form, errors, test } = extras;
     let (provider, categories) = state
         .run(move |s| {
             let mut conn = s.conn()?;
@@ -170,9 +177,11 @@ pub async fn edit(
         &state,
         &admin,
         id,
-        None,
-        FormErrors::default(),
-        None,
+        EditExtras {
+            form: None,
+            errors: FormErrors::default(),
+            test: None,
+        },
         StatusCode::OK,
     )
     .await
@@ -188,7 +197,7 @@ pub async fn update(
     CsrfForm(form): CsrfForm<ProviderDraft>,
 ) -> Result<HttpResponse, PageError> {
     let id = path_id(&id)?;
-    let form = form.from_form();
+    let form = form.with_unticked_boxes();
     let actor = actor(&req, &admin);
     let draft = form.clone();
     match state.run(move |s| providers::update(s, &actor, id, &draft)).await {
@@ -204,9 +213,11 @@ pub async fn update(
                 &state,
                 &admin,
                 id,
-                Some(form),
-                FormErrors::from_error(&e),
-                None,
+                EditExtras {
+                    form: Some(form),
+                    errors: FormErrors::from_error(&e),
+                    test: None,
+                },
                 status,
             )
             .await
@@ -230,9 +241,11 @@ pub async fn test_connection(
         &state,
         &admin,
         id,
-        None,
-        FormErrors::default(),
-        Some(result),
+        EditExtras {
+            form: None,
+            errors: FormErrors::default(),
+            test: Some(result),
+        },
         StatusCode::OK,
     )
     .await
@@ -275,7 +288,18 @@ pub async fn import(
                 if e.field().is_some() { "markupPercent" } else { "import" },
                 e.to_string(),
             );
-            edit_page(&session, &state, &admin, id, None, errors, None, status).await
+            edit_page(
+                &session,
+                &state,
+                &admin,
+                id,
+                EditExtras {
+                    errors,
+                    ..Default::default()
+                },
+                status,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }

@@ -1,0 +1,2 @@
+DROP TABLE orders;
+ALTER TABLE services DROP COLUMN accepts_username;
