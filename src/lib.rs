@@ -12,3 +12,4 @@ pub mod service;
 pub mod startup;
 pub mod state;
 pub mod web;
+pub mod worker;

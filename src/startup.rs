@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::db;
 use crate::state::AppState;
 use crate::web::{headers, routes};
+use crate::worker::WorkerPool;
 
 /// The database pool for `config`, migrated.
 pub fn prepare(mut config: Config) -> anyhow::Result<AppState> {
@@ -34,6 +35,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    workers: WorkerPool,
 }
 
 impl Application {
@@ -48,7 +50,13 @@ impl Application {
         let state = prepare(config)?;
         let port = listener.local_addr()?.port();
         let server = run_server(listener, state.clone())?;
-        Ok(Self { port, server, state })
+        let workers = WorkerPool::start(state.clone())?;
+        Ok(Self {
+            port,
+            server,
+            state,
+            workers,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -59,12 +67,21 @@ impl Application {
         &self.state
     }
 
+    pub fn worker_control(&self) -> crate::worker::WorkerControl {
+        self.workers.control()
+    }
+
     pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
     }
 
+    /// Serves until the server is stopped (SIGTERM/SIGINT, or its handle), then lets
+    /// the workers finish their current step.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        let workers = self.workers;
+        let _ = actix_web::rt::task::spawn_blocking(move || workers.stop()).await;
+        result
     }
 }
 

@@ -14,6 +14,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub key: SecretKey,
     pub login_throttle: Arc<LoginThrottle>,
+    /// Wakes the workers when orders are queued.
+    pub wake: Arc<crate::worker::wake::Wake>,
 }
 
 impl AppState {
@@ -24,6 +26,7 @@ impl AppState {
             config: Arc::new(config),
             key,
             login_throttle: Arc::new(LoginThrottle::default()),
+            wake: Arc::default(),
         }
     }
 
@@ -50,7 +53,7 @@ impl AppState {
     {
         self.run(move |state| {
             let mut conn = state.conn()?;
-            diesel::Connection::transaction(&mut *conn, |c| f(c, state))
+            crate::db::write_transaction(&mut conn, |c| f(c, state))
         })
         .await
     }

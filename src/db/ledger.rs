@@ -111,3 +111,14 @@ pub fn sum_for_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<i64> {
         .first(conn)?;
     Ok(sum.unwrap_or(0))
 }
+
+/// The sum of one order's ledger rows (minus what it has cost so far).
+pub fn sum_for_order(conn: &mut DbConnection, order_id: i64) -> QueryResult<i64> {
+    let sum: Option<i64> = ledger_entries::table
+        .filter(ledger_entries::order_id.eq(order_id))
+        .select(
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>("CAST(SUM(amount) AS BIGINT)"),
+        )
+        .first(conn)?;
+    Ok(sum.unwrap_or(0))
+}

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod catalog;
 pub mod ledger;
 pub mod models;
+pub mod orders;
 pub mod providers;
 pub mod schema;
 pub mod settings;
@@ -119,4 +120,39 @@ pub fn ping(pool: &DbPool) -> bool {
 pub fn now() -> chrono::NaiveDateTime {
     let now = chrono::Utc::now().naive_utc();
     chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
+}
+
+/// Runs `f` in a transaction that takes the write lock at once on SQLite
+/// (`BEGIN IMMEDIATE`), so a transaction that reads and then writes never fails on
+/// lock upgrade under concurrency; on PostgreSQL a plain transaction. Nested calls
+/// become savepoints.
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    let depth = Manager::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .map_err(E::from)?;
+    if depth.is_some() {
+        return conn.transaction(f);
+    }
+    match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE").map_err(E::from)?
+        }
+        DbConnection::Postgres(c) => AnsiTransactionManager::begin_transaction(c).map_err(E::from)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn).map_err(E::from)?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = Manager::rollback_transaction(conn);
+            Err(e)
+        }
+    }
 }

@@ -172,3 +172,58 @@ pub struct ServiceFields {
     pub enabled: bool,
     pub accepts_username: bool,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = super::schema::orders)]
+pub struct OrderRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub service_id: i64,
+    pub provider_id: Option<i64>,
+    pub provider_service_id: Option<String>,
+    pub link: String,
+    pub quantity: i64,
+    pub charge: i64,
+    pub currency: String,
+    pub rate_per_1000: i64,
+    pub usd_to_bdt: i64,
+    pub provider_cost: Option<i64>,
+    pub status: String,
+    pub forward_state: String,
+    pub provider_order_id: Option<String>,
+    pub provider_status: Option<String>,
+    pub start_count: Option<i64>,
+    pub remains: Option<i64>,
+    pub last_status_check: Option<NaiveDateTime>,
+    pub is_manual: bool,
+    pub admin_notes: Option<String>,
+    pub attempts: i64,
+    pub next_attempt_at: Option<NaiveDateTime>,
+    pub lease_until: Option<NaiveDateTime>,
+    pub lease_owner: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = super::schema::orders)]
+pub struct NewOrderRow<'a> {
+    pub user_id: i64,
+    pub service_id: i64,
+    pub provider_id: Option<i64>,
+    pub provider_service_id: Option<&'a str>,
+    pub link: &'a str,
+    pub quantity: i64,
+    pub charge: i64,
+    pub currency: &'a str,
+    pub rate_per_1000: i64,
+    pub usd_to_bdt: i64,
+    pub provider_cost: Option<i64>,
+    pub status: &'a str,
+    pub forward_state: &'a str,
+    pub is_manual: bool,
+    pub admin_notes: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}

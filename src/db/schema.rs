@@ -110,6 +110,7 @@ diesel::table! {
 diesel::joinable!(services -> categories (category_id));
 diesel::joinable!(services -> providers (provider_id));
 diesel::allow_tables_to_appear_in_same_query!(
+    orders,
     providers,
     categories,
     services,

@@ -2,8 +2,10 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod balance;
 pub mod catalog;
 pub mod input;
+pub mod orders;
 pub mod pagination;
 pub mod providers;
 pub mod settings;

@@ -5,11 +5,13 @@ use actix_web::http::header::{CacheControl, CacheDirective, ContentType};
 use actix_web::{get, web, HttpResponse};
 
 const APP_CSS: &str = include_str!("../../static/app.css");
+const APP_JS: &str = include_str!("../../static/app.js");
 
 #[get("/static/{name}")]
 pub async fn asset(name: web::Path<String>) -> HttpResponse {
     let (body, content_type) = match name.as_str() {
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
         _ => {
             return HttpResponse::NotFound()
                 .content_type(ContentType::plaintext())

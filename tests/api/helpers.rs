@@ -102,6 +102,7 @@ pub struct TestApp {
     /// Direct access to the app's database and key, for setting up and checking effects.
     pub state: AppState,
     handle: actix_web::dev::ServerHandle,
+    stop_workers_handle: smm_panel::worker::WorkerControl,
     thread: Option<JoinHandle<()>>,
     pub db: TestDb,
     pub dir: TempDir,
@@ -125,7 +126,12 @@ pub fn spawn_with_env(env: HashMap<String, String>, db: TestDb, dir: TempDir) ->
         actix_web::rt::System::new().block_on(async move {
             match Application::build(config) {
                 Ok(app) => {
-                    let _ = tx.send(Ok((app.port(), app.server_handle(), app.state().clone())));
+                    let _ = tx.send(Ok((
+                        app.port(),
+                        app.server_handle(),
+                        app.state().clone(),
+                        app.worker_control(),
+                    )));
                     let _ = app.run_until_stopped().await;
                 }
                 Err(e) => {
@@ -134,13 +140,15 @@ pub fn spawn_with_env(env: HashMap<String, String>, db: TestDb, dir: TempDir) ->
             }
         })
     });
-    let (port, handle, state) = rx.recv().expect("server thread started").expect("application builds");
+    let (port, handle, state, stop_workers_handle) =
+        rx.recv().expect("server thread started").expect("application builds");
     TestApp {
         env,
         address: format!("http://127.0.0.1:{port}"),
         port,
         state,
         handle,
+        stop_workers_handle,
         thread: Some(thread),
         db,
         dir,
@@ -392,5 +400,182 @@ impl Api {
             request = request.bearer_auth(token);
         }
         request.send().unwrap()
+    }
+}
+
+/// A catalogue to order from: the simulator's services imported at cost (no markup)
+/// with 1 USD = 100 BDT, so sim service 1 (0.90 USD per 1000) costs 90.00 BDT per 1000.
+pub struct Shop {
+    pub admin_token: String,
+    pub provider_id: i64,
+    pub sim: smm_panel::provider::sim::SimHandle,
+}
+
+impl TestApp {
+    pub fn shop(&self, args: smm_panel::provider::sim::SimArgs) -> Shop {
+        let key = args.key.clone();
+        let sim = spawn_sim(args);
+        let admin_token = self.admin_token();
+        let provider_id = self.add_provider(&admin_token, "Sim", &sim.api_url(), &key);
+        let api = self.api();
+        let imported = api.post(
+            &format!("/api/admin/providers/{provider_id}/import-services"),
+            &serde_json::json!({"markupPercent": "0"}),
+            Some(&admin_token),
+        );
+        json(imported, 200);
+        json(
+            api.post(
+                "/api/admin/settings",
+                &serde_json::json!({"usdToBdt": "100"}),
+                Some(&admin_token),
+            ),
+            200,
+        );
+        Shop {
+            admin_token,
+            provider_id,
+            sim,
+        }
+    }
+
+    /// The panel's id of the service imported from the simulator's service `sim_id`.
+    pub fn service_id(&self, shop: &Shop, sim_id: &str) -> i64 {
+        let services = json(self.api().get("/api/admin/services", Some(&shop.admin_token)), 200);
+        services["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["providerServiceId"] == sim_id)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// A customer with `balance` BDT and a token.
+    pub fn customer(&self, email: &str, balance: &str) -> (i64, String) {
+        let (id, token) = self.user_with_token(email, Role::User);
+        if balance != "0" {
+            self.deposit(id, balance);
+        }
+        (id, token)
+    }
+
+    /// Waits until the order reaches a forward state in `states`, returning its JSON.
+    pub fn wait_for_order(&self, token: &str, id: i64, states: &[&str]) -> Value {
+        wait_until(
+            Duration::from_secs(40),
+            &format!("order {id} to reach {states:?}"),
+            || {
+                let order = json(self.api().get(&format!("/api/user/orders/{id}"), Some(token)), 200);
+                states
+                    .contains(&order["forwardState"].as_str().unwrap_or_default())
+                    .then_some(order)
+            },
+        )
+    }
+
+    /// Every user's balance equals the sum of their ledger rows, and every order's rows
+    /// sum to minus its net charge.
+    pub fn assert_ledger_reconciles(&self) {
+        use diesel::prelude::*;
+        use smm_panel::db::schema::{orders, users};
+        let mut conn = self.state.conn().unwrap();
+        let ids: Vec<i64> = users::table.select(users::id).load(&mut *conn).unwrap();
+        for id in ids {
+            let balance: i64 = users::table.find(id).select(users::balance).first(&mut *conn).unwrap();
+            let sum = smm_panel::db::ledger::sum_for_user(&mut conn, id).unwrap();
+            assert_eq!(balance, sum, "user {id}: balance equals the ledger");
+        }
+        let rows: Vec<smm_panel::db::models::OrderRow> = orders::table
+            .select(smm_panel::db::models::OrderRow::as_select())
+            .load(&mut *conn)
+            .unwrap();
+        for order in rows {
+            let status = smm_panel::domain::OrderStatus::parse(&order.status).unwrap();
+            let net = smm_panel::domain::settlement::net_charge(
+                Money::from_micros(order.charge),
+                order.quantity,
+                status,
+                order.remains,
+            );
+            let sum = smm_panel::db::ledger::sum_for_order(&mut conn, order.id).unwrap();
+            assert_eq!(
+                sum,
+                -net.micros(),
+                "order {} ({}): ledger sums to minus its net charge",
+                order.id,
+                order.status
+            );
+        }
+    }
+}
+
+/// What provider-sim accepted: `(order, link)` pairs.
+pub fn sim_orders(sim: &smm_panel::provider::sim::SimHandle) -> Vec<(i64, String)> {
+    let body: Value = reqwest::blocking::get(format!("{}/sim/orders", sim.base_url()))
+        .unwrap()
+        .json()
+        .unwrap();
+    body.as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["order"].as_i64().unwrap(), o["link"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+/// How many adds the simulator accepted for each link.
+pub fn adds_per_link(sim: &smm_panel::provider::sim::SimHandle) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for (_, link) in sim_orders(sim) {
+        *counts.entry(link).or_insert(0) += 1;
+    }
+    counts
+}
+
+impl TestApp {
+    /// Imports the catalogue from a healthy simulator, then applies `args`' faults by
+    /// pointing the provider at a second simulator that has them.
+    pub fn shop_without_faults_during_import(&self, args: smm_panel::provider::sim::SimArgs) -> Shop {
+        let healthy = smm_panel::provider::sim::SimArgs {
+            key: args.key.clone(),
+            ..smm_panel::provider::sim::SimArgs::ephemeral()
+        };
+        let mut shop = self.shop(healthy);
+        let faulty = spawn_sim(args);
+        let body = serde_json::json!({"apiUrl": faulty.api_url()});
+        json(
+            self.api().patch(
+                &format!("/api/admin/providers/{}", shop.provider_id),
+                &body,
+                Some(&shop.admin_token),
+            ),
+            200,
+        );
+        shop.sim = faulty;
+        shop
+    }
+
+    pub fn find_user(&self, email: &str) -> i64 {
+        let mut conn = self.state.conn().unwrap();
+        smm_panel::db::users::find_by_email(&mut conn, email)
+            .unwrap()
+            .unwrap()
+            .id
+    }
+
+    pub fn count_forward_state(&self, state: &str) -> i64 {
+        let mut conn = self.state.conn().unwrap();
+        smm_panel::db::orders::count_by_forward_state(&mut conn)
+            .unwrap()
+            .into_iter()
+            .find(|(s, _)| s == state)
+            .map_or(0, |(_, n)| n)
+    }
+
+    /// Stops this app's forwarding workers (the HTTP server keeps running), so another
+    /// process can own the queue in a test.
+    pub fn stop_workers(&self) {
+        self.stop_workers_handle.stop();
     }
 }

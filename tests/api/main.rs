@@ -4,6 +4,8 @@ mod helpers;
 
 mod accounts;
 mod cli;
+mod forwarding;
 mod health;
+mod ordering;
 mod pages;
 mod providers;

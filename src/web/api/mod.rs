@@ -4,6 +4,7 @@ pub mod admin;
 pub mod auth;
 pub mod catalog;
 pub mod health;
+pub mod orders;
 pub mod user;
 
 use actix_web::{error, web, HttpRequest};

@@ -2,7 +2,7 @@
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -46,4 +46,36 @@ pub async fn list(
         q,
     };
     Ok(render(StatusCode::OK, &page))
+}
+
+#[post("/admin/users/{id}/balance")]
+pub async fn adjust_balance(
+    req: actix_web::HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    PageAdmin(admin): PageAdmin,
+    id: web::Path<String>,
+    crate::web::forms::CsrfForm(form): crate::web::forms::CsrfForm<crate::service::balance::AdjustmentDraft>,
+) -> Result<HttpResponse, PageError> {
+    use crate::error::AppError;
+    use crate::web::session::{flash, FlashKind};
+    let id = crate::web::path_id(&id)?;
+    let actor = crate::web::actor(&req, &admin);
+    match state
+        .run(move |s| crate::service::balance::adjust(&mut *s.conn()?, &actor, id, &form))
+        .await
+    {
+        Ok(balance) => flash(
+            &session,
+            FlashKind::Success,
+            format!("User {id}'s balance is now {balance} {}.", state.config.panel_currency),
+        ),
+        Err(e @ (AppError::Validation { .. } | AppError::Business { .. })) => flash(
+            &session,
+            FlashKind::Error,
+            format!("User {id}: {e} Nothing was changed."),
+        ),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(super::see_other(&format!("/admin/users#user-{id}")))
 }

@@ -6,6 +6,7 @@ pub mod admin_providers;
 pub mod admin_users;
 pub mod auth;
 pub mod dashboard;
+pub mod orders;
 pub mod services;
 
 use actix_session::Session;

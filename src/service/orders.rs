@@ -1,0 +1,421 @@
+//! Orders: placing them (validated, priced, charged atomically), reading them, and
+//! settling them whenever their status changes.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use crate::db::models::{NewOrderRow, OrderRow, ServiceRow};
+use crate::db::orders::OrderFilter;
+use crate::db::{self, DbConnection};
+use crate::domain::{settlement, ForwardState, LedgerKind, Link, Money, OrderStatus, Rate};
+use crate::error::{AppError, AppResult};
+use crate::service::accounts::Account;
+use crate::service::catalog::ServiceMode;
+use crate::service::input::lenient_string;
+use crate::service::pagination::{PageRequest, Paged};
+use crate::service::settings;
+use crate::state::AppState;
+
+/// The most orders one request (or one mass order) may carry.
+pub const MAX_ORDERS_PER_REQUEST: usize = 100;
+
+/// One order as a request states it (JSON body, page form, or a mass-order line).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderDraft {
+    #[serde(
+        default,
+        deserialize_with = "lenient_string",
+        alias = "category_id",
+        alias = "category"
+    )]
+    pub category_id: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "lenient_string",
+        alias = "service_id",
+        alias = "service"
+    )]
+    pub service_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub link: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string", alias = "quantity")]
+    pub qty: Option<String>,
+}
+
+/// An order as its owner sees it; admins also get `admin`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderView {
+    pub id: i64,
+    pub service_id: i64,
+    pub service_name: String,
+    pub link: String,
+    pub quantity: i64,
+    pub charge: Money,
+    pub currency: String,
+    pub status: OrderStatus,
+    pub forward_state: ForwardState,
+    pub provider_order_id: Option<String>,
+    pub provider_status: Option<String>,
+    pub start_count: Option<i64>,
+    pub remains: Option<i64>,
+    pub is_manual: bool,
+    pub created_at: NaiveDateTime,
+    pub last_status_check: Option<NaiveDateTime>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub admin: Option<AdminOrderFields>,
+}
+
+/// What only admins see of an order.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminOrderFields {
+    pub user_id: i64,
+    pub provider_id: Option<i64>,
+    pub provider_service_id: Option<String>,
+    pub admin_notes: Option<String>,
+    /// The provider's cost in USD.
+    pub provider_cost_usd: Option<Money>,
+    pub rate_usd_per_1000: Rate,
+    pub usd_to_bdt: Rate,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+impl OrderView {
+    pub fn from_row(row: OrderRow, service_name: String, for_admin: bool) -> AppResult<Self> {
+        let status = OrderStatus::parse(&row.status)
+            .ok_or_else(|| AppError::internal(format!("order {} has status '{}'", row.id, row.status)))?;
+        let forward_state = ForwardState::parse(&row.forward_state)
+            .ok_or_else(|| AppError::internal(format!("order {} has forward state '{}'", row.id, row.forward_state)))?;
+        let admin = for_admin.then(|| AdminOrderFields {
+            user_id: row.user_id,
+            provider_id: row.provider_id,
+            provider_service_id: row.provider_service_id.clone(),
+            admin_notes: row.admin_notes.clone(),
+            provider_cost_usd: row.provider_cost.map(Money::from_micros),
+            rate_usd_per_1000: Rate::from_micros(row.rate_per_1000),
+            usd_to_bdt: Rate::from_micros(row.usd_to_bdt),
+            attempts: row.attempts,
+            last_error: row.last_error.clone(),
+        });
+        Ok(Self {
+            id: row.id,
+            service_id: row.service_id,
+            service_name,
+            link: row.link,
+            quantity: row.quantity,
+            charge: Money::from_micros(row.charge),
+            currency: row.currency,
+            status,
+            forward_state,
+            provider_order_id: row.provider_order_id,
+            provider_status: row.provider_status,
+            start_count: row.start_count,
+            remains: row.remains,
+            is_manual: row.is_manual,
+            created_at: row.created_at,
+            last_status_check: row.last_status_check,
+            admin,
+        })
+    }
+
+    /// Still expected to change (the page keeps polling for these).
+    pub fn is_active(&self) -> bool {
+        !self.status.is_terminal()
+    }
+}
+
+/// What a placement created.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Placed {
+    pub success: bool,
+    pub orders_created: usize,
+    pub total_cost: Money,
+    pub currency: String,
+    pub orders: Vec<OrderView>,
+}
+
+/// A validated order, priced, ready to insert.
+struct Priced<'a> {
+    service: &'a ServiceRow,
+    link: Link,
+    quantity: i64,
+    charge: Money,
+    provider_cost: Option<Money>,
+}
+
+/// How refusals name the order they are about.
+#[derive(Debug, Clone, Copy)]
+pub enum Numbering<'a> {
+    /// "Order 2: …" when a request carries several.
+    Orders,
+    /// "Line 7: …": the line of a mass-order box each draft came from.
+    Lines(&'a [usize]),
+}
+
+impl Numbering<'_> {
+    fn prefix(self, index: usize, count: usize, e: AppError) -> AppError {
+        let label = match self {
+            Numbering::Orders if count <= 1 => return e,
+            Numbering::Orders => format!("Order {}", index + 1),
+            Numbering::Lines(lines) => format!("Line {}", lines.get(index).copied().unwrap_or(index + 1)),
+        };
+        match e {
+            AppError::Validation { field, message } => AppError::Validation {
+                field,
+                message: format!("{label}: {message}"),
+            },
+            AppError::NotFound(message) => AppError::NotFound(format!("{label}: {message}")),
+            other => other,
+        }
+    }
+}
+
+fn validate<'a>(draft: &OrderDraft, services: &'a HashMap<i64, ServiceRow>, exchange: Rate) -> AppResult<Priced<'a>> {
+    let service_id = crate::service::input::id("serviceId", "The service", draft.service_id.as_deref())?;
+    let service = services
+        .get(&service_id)
+        .filter(|s| s.enabled)
+        .ok_or_else(|| AppError::NotFound(format!("Service {service_id} does not exist or is not available.")))?;
+    if let Some(category) =
+        crate::service::input::optional_id("categoryId", "The category", draft.category_id.as_deref())?
+    {
+        if category != service.category_id {
+            return Err(AppError::validation(
+                "serviceId",
+                format!("Service {service_id} is not in category {category}."),
+            ));
+        }
+    }
+    let link = Link::parse(draft.link.as_deref().unwrap_or_default(), service.accepts_username)
+        .map_err(|m| AppError::validation("link", m))?;
+    let raw_qty = draft.qty.as_deref().map(str::trim).unwrap_or_default();
+    if raw_qty.is_empty() {
+        return Err(AppError::validation("qty", "Enter a quantity."));
+    }
+    let quantity = raw_qty
+        .parse::<i64>()
+        .map_err(|_| AppError::validation("qty", format!("The quantity must be a whole number, not '{raw_qty}'.")))?;
+    if quantity < service.min_quantity || quantity > service.max_quantity {
+        return Err(AppError::validation(
+            "qty",
+            format!(
+                "The quantity must be between {} and {} for this service.",
+                service.min_quantity, service.max_quantity
+            ),
+        ));
+    }
+    let charge = Rate::from_micros(service.rate_per_1000)
+        .price(quantity, exchange)
+        .map(Money::round_to_cents)
+        .ok_or_else(|| AppError::validation("qty", "The quantity is too large to price."))?;
+    if charge.is_zero() {
+        return Err(AppError::validation(
+            "qty",
+            "The order is too small: its price rounds to zero.",
+        ));
+    }
+    let provider_cost = service
+        .provider_rate_per_1000
+        .and_then(|r| Rate::from_micros(r).price(quantity, Rate::from_micros(crate::domain::money::SCALE)));
+    Ok(Priced {
+        service,
+        link,
+        quantity,
+        charge,
+        provider_cost,
+    })
+}
+
+/// Validates, prices and charges every order of one request in a single transaction:
+/// all are placed or none is. Orders of auto services are queued for the workers.
+pub fn place(state: &AppState, user: &Account, drafts: &[OrderDraft], numbering: Numbering<'_>) -> AppResult<Placed> {
+    if drafts.is_empty() {
+        return Err(AppError::validation("orders", "The request has no orders."));
+    }
+    if drafts.len() > MAX_ORDERS_PER_REQUEST {
+        return Err(AppError::validation(
+            "orders",
+            format!(
+                "At most {MAX_ORDERS_PER_REQUEST} orders can be placed at once; this request has {}.",
+                drafts.len()
+            ),
+        ));
+    }
+    let mut conn = state.conn()?;
+    let ids: Vec<i64> = drafts
+        .iter()
+        .filter_map(|d| d.service_id.as_deref()?.trim().parse().ok())
+        .collect();
+    let mut services: HashMap<i64, ServiceRow> = db::orders::services_by_id(&mut conn, &ids)?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let hidden: Vec<i64> = db::catalog::list_categories(&mut conn)?
+        .into_iter()
+        .filter(|c| !c.enabled)
+        .map(|c| c.id)
+        .collect();
+    services.retain(|_, s| !hidden.contains(&s.category_id));
+    let exchange = settings::usd_to_bdt(&mut conn)?;
+    let priced = drafts
+        .iter()
+        .enumerate()
+        .map(|(i, d)| validate(d, &services, exchange).map_err(|e| numbering.prefix(i, drafts.len(), e)))
+        .collect::<AppResult<Vec<_>>>()?;
+    let total = priced
+        .iter()
+        .try_fold(Money::ZERO, |sum, p| sum.checked_add(p.charge))
+        .ok_or_else(|| AppError::validation("qty", "The total is too large."))?;
+    let currency = state.config.panel_currency.clone();
+
+    let (ids, queued) = db::write_transaction(&mut conn, |c| {
+        let mut ids = Vec::with_capacity(priced.len());
+        let mut queued = false;
+        let now = db::now();
+        for p in &priced {
+            let auto = ServiceMode::parse(&p.service.mode) == Some(ServiceMode::Auto);
+            queued |= auto;
+            let id = db::orders::insert(
+                c,
+                &NewOrderRow {
+                    user_id: user.id,
+                    service_id: p.service.id,
+                    provider_id: p.service.provider_id,
+                    provider_service_id: p.service.provider_service_id.as_deref(),
+                    link: p.link.as_str(),
+                    quantity: p.quantity,
+                    charge: p.charge.micros(),
+                    currency: &currency,
+                    rate_per_1000: p.service.rate_per_1000,
+                    usd_to_bdt: exchange.micros(),
+                    provider_cost: p.provider_cost.map(Money::micros),
+                    status: OrderStatus::Pending.as_str(),
+                    forward_state: if auto {
+                        ForwardState::Queued
+                    } else {
+                        ForwardState::Manual
+                    }
+                    .as_str(),
+                    is_manual: false,
+                    admin_notes: None,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+            let posted = db::ledger::post(
+                c,
+                &db::ledger::Posting {
+                    user_id: user.id,
+                    kind: LedgerKind::Charge,
+                    amount: Money::from_micros(-p.charge.micros()),
+                    order_id: Some(id),
+                    actor_id: Some(user.id),
+                    note: None,
+                    allow_negative: false,
+                },
+            )?;
+            if posted == db::ledger::PostingOutcome::Refused {
+                return Err(AppError::business(
+                    "insufficient_balance",
+                    format!("Your balance does not cover {total} {currency} for this request. Please top up."),
+                ));
+            }
+            ids.push(id);
+        }
+        Ok::<_, AppError>((ids, queued))
+    })?;
+    if queued {
+        state.wake.notify();
+    }
+    let mut orders = Vec::with_capacity(ids.len());
+    for (id, p) in ids.iter().zip(&priced) {
+        let row = db::orders::find(&mut conn, *id)?.ok_or_else(|| AppError::internal("placed order vanished"))?;
+        orders.push(OrderView::from_row(row, p.service.name.clone(), false)?);
+    }
+    Ok(Placed {
+        success: true,
+        orders_created: orders.len(),
+        total_cost: total,
+        currency,
+        orders,
+    })
+}
+
+/// One order: the owner's own, or any for an admin (404 otherwise, never 403, so ids
+/// of other users' orders reveal nothing).
+pub fn get(conn: &mut DbConnection, viewer: &Account, id: i64) -> AppResult<OrderView> {
+    let not_found = || AppError::NotFound(format!("There is no order {id}."));
+    let row = db::orders::find(conn, id)?.ok_or_else(not_found)?;
+    let admin = viewer.role.is_admin();
+    if row.user_id != viewer.id && !admin {
+        return Err(not_found());
+    }
+    let name = db::catalog::find_service(conn, row.service_id)?
+        .map(|s| s.name)
+        .unwrap_or_default();
+    OrderView::from_row(row, name, admin)
+}
+
+/// A page of orders (one query with the service names joined).
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &OrderFilter,
+    page: PageRequest,
+    for_admin: bool,
+) -> AppResult<Paged<OrderView>> {
+    let (rows, total) = db::orders::page(conn, filter, page.offset(), page.limit())?;
+    let items = rows
+        .into_iter()
+        .map(|(row, name)| OrderView::from_row(row, name, for_admin))
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Paged::new(items, page, total))
+}
+
+/// Writes the one ledger row that makes the order's rows sum to minus its net charge
+/// for `status` (SPEC §3). Call in the transaction that changes the status; returns
+/// the amount posted (zero: nothing written).
+pub fn settle(
+    conn: &mut DbConnection,
+    order: &OrderRow,
+    status: OrderStatus,
+    remains: Option<i64>,
+    actor_id: Option<i64>,
+) -> AppResult<Money> {
+    let ledger_sum = Money::from_micros(db::ledger::sum_for_order(conn, order.id)?);
+    let amount = settlement::adjustment(
+        Money::from_micros(order.charge),
+        order.quantity,
+        status,
+        remains,
+        ledger_sum,
+    );
+    if amount.is_zero() {
+        return Ok(amount);
+    }
+    let kind = if amount.is_negative() {
+        LedgerKind::Charge
+    } else {
+        LedgerKind::Refund
+    };
+    let note = format!("Order {} {}", order.id, status);
+    db::ledger::post(
+        conn,
+        &db::ledger::Posting {
+            user_id: order.user_id,
+            kind,
+            amount,
+            order_id: Some(order.id),
+            actor_id,
+            note: Some(&note),
+            // A settlement follows what the provider delivered; it is never refused.
+            allow_negative: true,
+        },
+    )?;
+    Ok(amount)
+}

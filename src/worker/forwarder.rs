@@ -1,0 +1,294 @@
+//! Durable forwarding (SPEC §4). A worker claims a queued order with a lease, calls
+//! the provider's `add` holding no database connection, and records the outcome in
+//! one transaction that applies only while it still holds the lease. The call's
+//! outcome class decides: an answer is accepted; a refusal fails and refunds; a
+//! failure before sending is retried; a failure after sending is never blindly resent.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDateTime;
+
+use crate::db::models::OrderRow;
+use crate::db::orders::{LeaseCheck, Transition};
+use crate::db::{self};
+use crate::domain::{ForwardState, OrderStatus};
+use crate::error::AppResult;
+use crate::provider::client::{CallError, NewProviderOrder, ProviderClient};
+use crate::service::orders::settle;
+use crate::service::providers::{self, OnAmbiguous};
+use crate::state::AppState;
+
+/// Idle workers look for due retries and other processes' orders this often.
+const IDLE_POLL: Duration = Duration::from_secs(2);
+/// How often expired leases are looked for.
+const RECOVERY_EVERY: Duration = Duration::from_secs(2);
+
+/// What one attempt to forward came to.
+#[derive(Debug)]
+enum Attempt {
+    Accepted(String),
+    /// The provider answered with an error, or cannot be used at all.
+    Refused(String),
+    /// Certainly not sent.
+    NotSent(String),
+    /// Sent, but no usable answer: the provider may have created the order.
+    NoAnswer(String),
+}
+
+struct CachedClient {
+    updated_at: NaiveDateTime,
+    client: ProviderClient,
+    on_ambiguous: OnAmbiguous,
+}
+
+pub fn run(state: AppState, owner: String, recovers: bool, shutdown: Arc<AtomicBool>) {
+    let mut clients: HashMap<i64, CachedClient> = HashMap::new();
+    let mut last_recovery: Option<Instant> = None;
+    while !shutdown.load(Ordering::SeqCst) {
+        let seen = state.wake.generation();
+        if recovers && last_recovery.is_none_or(|t| t.elapsed() >= RECOVERY_EVERY) {
+            if let Err(e) = recover_expired_leases(&state) {
+                log::error!("[ORDER_FORWARD] lease recovery failed: {e}");
+            }
+            last_recovery = Some(Instant::now());
+        }
+        match forward_next(&state, &owner, &mut clients) {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(e) => log::error!("[ORDER_FORWARD] worker {owner}: {e}"),
+        }
+        let wait = time_until_due(&state).unwrap_or(IDLE_POLL).min(IDLE_POLL);
+        state.wake.wait(seen, wait.max(Duration::from_millis(10)));
+    }
+}
+
+fn lease_duration(state: &AppState) -> chrono::TimeDelta {
+    chrono::TimeDelta::from_std(state.config.provider_timeout + Duration::from_secs(10))
+        .unwrap_or(chrono::TimeDelta::seconds(40))
+}
+
+fn time_until_due(state: &AppState) -> Option<Duration> {
+    let mut conn = state.conn().ok()?;
+    match db::orders::next_due(&mut conn).ok()? {
+        None => None,
+        Some(None) => Some(Duration::ZERO),
+        Some(Some(at)) => Some((at - db::now()).to_std().unwrap_or(Duration::ZERO)),
+    }
+}
+
+/// Forwards one due order, if there is one. Returns whether it found work.
+fn forward_next(state: &AppState, owner: &str, clients: &mut HashMap<i64, CachedClient>) -> AppResult<bool> {
+    let now = db::now();
+    let lease_until = now + lease_duration(state);
+    let claimed = {
+        let mut conn = state.conn()?;
+        db::write_transaction(&mut conn, |c| db::orders::claim_next(c, owner, now, lease_until))?
+    };
+    let Some(order) = claimed else { return Ok(false) };
+
+    let (attempt, on_ambiguous, provider_name) = match client_for(state, &order, clients) {
+        Err(reason) => (Attempt::Refused(reason), OnAmbiguous::Review, "?".to_string()),
+        Ok(cached) => {
+            let request = NewProviderOrder {
+                service: order.provider_service_id.clone().unwrap_or_default(),
+                link: order.link.clone(),
+                quantity: order.quantity,
+                runs: None,
+                interval: None,
+                comments: None,
+            };
+            let attempt = match cached.client.add(&request) {
+                Ok(provider_order_id) => Attempt::Accepted(provider_order_id),
+                Err(e @ CallError::Provider { .. }) => Attempt::Refused(e.message().to_string()),
+                Err(e @ CallError::BeforeSend(_)) => Attempt::NotSent(e.message().to_string()),
+                Err(e @ CallError::AfterSend(_)) => Attempt::NoAnswer(e.message().to_string()),
+            };
+            (attempt, cached.on_ambiguous, cached.client.name().to_string())
+        }
+    };
+    record(
+        state,
+        &order,
+        LeaseCheck::Owner(owner),
+        attempt,
+        on_ambiguous,
+        &provider_name,
+    )?;
+    Ok(true)
+}
+
+/// The order's provider client, built once per provider version.
+fn client_for<'a>(
+    state: &AppState,
+    order: &OrderRow,
+    clients: &'a mut HashMap<i64, CachedClient>,
+) -> Result<&'a CachedClient, String> {
+    let provider_id = order.provider_id.ok_or("the service has no provider")?;
+    if order.provider_service_id.as_deref().is_none_or(str::is_empty) {
+        return Err("the service has no provider service id".into());
+    }
+    let row = state
+        .conn()
+        .and_then(|mut c| Ok(db::providers::find(&mut c, provider_id)?))
+        .map_err(|e| format!("provider {provider_id} could not be read: {e}"))?
+        .ok_or_else(|| format!("provider {provider_id} was removed"))?;
+    if !row.enabled {
+        return Err(format!("provider '{}' is disabled", row.name));
+    }
+    let fresh = clients
+        .get(&provider_id)
+        .is_some_and(|c| c.updated_at == row.updated_at);
+    if !fresh {
+        let client =
+            providers::client(state, &row).map_err(|e| format!("provider '{}' cannot be used: {e}", row.name))?;
+        let on_ambiguous = OnAmbiguous::parse(&row.on_ambiguous).unwrap_or(OnAmbiguous::Review);
+        clients.insert(
+            provider_id,
+            CachedClient {
+                updated_at: row.updated_at,
+                client,
+                on_ambiguous,
+            },
+        );
+    }
+    clients.get(&provider_id).ok_or_else(|| "provider cache".to_string())
+}
+
+/// Records an attempt's outcome in one transaction, with the refund where it fails.
+fn record(
+    state: &AppState,
+    order: &OrderRow,
+    lease: LeaseCheck<'_>,
+    attempt: Attempt,
+    on_ambiguous: OnAmbiguous,
+    provider: &str,
+) -> AppResult<()> {
+    let id = order.id;
+    let delays = &state.config.forward_retry_delays;
+    let retry_at = |attempts: i64| -> Option<NaiveDateTime> {
+        let index = usize::try_from(attempts - 1).ok()?;
+        let delay = delays.get(index)?;
+        Some(db::now() + chrono::TimeDelta::from_std(*delay).ok()?)
+    };
+    let attempt = match attempt {
+        Attempt::NoAnswer(message) if on_ambiguous == OnAmbiguous::Retry => Attempt::NotSent(message),
+        other => other,
+    };
+    let mut conn = state.conn()?;
+    db::write_transaction(&mut conn, |c| {
+        let (transition, refund, log_line) = match &attempt {
+            Attempt::Accepted(provider_order_id) => (
+                Transition {
+                    forward_state: ForwardState::Accepted,
+                    status: OrderStatus::Pending,
+                    provider_order_id: Some(provider_order_id),
+                    next_attempt_at: None,
+                    last_error: None,
+                },
+                false,
+                format!("[ORDER_FORWARD] Order {id} accepted by {provider} as {provider_order_id}"),
+            ),
+            Attempt::Refused(message) => (
+                Transition {
+                    forward_state: ForwardState::Rejected,
+                    status: OrderStatus::Failed,
+                    provider_order_id: None,
+                    next_attempt_at: None,
+                    last_error: Some(message),
+                },
+                true,
+                format!("[PROVIDER_ERROR] Order {id} refused by {provider}: {message}; failed and refunded"),
+            ),
+            Attempt::NotSent(message) => match retry_at(order.attempts) {
+                Some(at) => (
+                    Transition {
+                        forward_state: ForwardState::Queued,
+                        status: OrderStatus::Pending,
+                        provider_order_id: None,
+                        next_attempt_at: Some(at),
+                        last_error: Some(message),
+                    },
+                    false,
+                    format!("[ORDER_FORWARD] Order {id} not sent to {provider} ({message}); retry {} at {at}", order.attempts),
+                ),
+                None => (
+                    Transition {
+                        forward_state: ForwardState::Rejected,
+                        status: OrderStatus::Failed,
+                        provider_order_id: None,
+                        next_attempt_at: None,
+                        last_error: Some(message),
+                    },
+                    true,
+                    format!(
+                        "[PROVIDER_ERROR] Order {id} could not be sent to {provider} after {} attempts ({message}); failed and refunded",
+                        order.attempts
+                    ),
+                ),
+            },
+            Attempt::NoAnswer(message) => (
+                Transition {
+                    forward_state: ForwardState::Unknown,
+                    status: OrderStatus::Pending,
+                    provider_order_id: None,
+                    next_attempt_at: None,
+                    last_error: Some(message),
+                },
+                false,
+                format!(
+                    "[PROVIDER_ERROR] Order {id}: no usable answer from {provider} after sending ({message}); held for review"
+                ),
+            ),
+        };
+        if !db::orders::finish_attempt(c, id, lease, &transition)? {
+            log::warn!(
+                "[ORDER_FORWARD] Order {id}: lease lost before the outcome was recorded; left to its new holder"
+            );
+            return Ok(());
+        }
+        if refund {
+            settle(c, order, OrderStatus::Failed, None, None)?;
+        }
+        if matches!(attempt, Attempt::Accepted(_)) {
+            log::info!("{log_line}");
+        } else {
+            log::warn!("{log_line}");
+        }
+        Ok(())
+    })
+}
+
+/// Orders whose worker died mid-call (lease expired): the provider may have them, so
+/// they are treated as "no usable answer after sending".
+pub fn recover_expired_leases(state: &AppState) -> AppResult<usize> {
+    let now = db::now();
+    let expired = db::orders::expired_leases(&mut *state.conn()?, now, 100)?;
+    for order in &expired {
+        let (on_ambiguous, name) = match order.provider_id {
+            Some(pid) => match db::providers::find(&mut *state.conn()?, pid)? {
+                Some(row) => (
+                    OnAmbiguous::parse(&row.on_ambiguous).unwrap_or(OnAmbiguous::Review),
+                    row.name,
+                ),
+                None => (OnAmbiguous::Review, format!("provider {pid}")),
+            },
+            None => (OnAmbiguous::Review, "?".into()),
+        };
+        let attempt = Attempt::NoAnswer("the worker stopped during the call (its lease expired)".into());
+        record(
+            state,
+            order,
+            LeaseCheck::ExpiredBefore(now),
+            attempt,
+            on_ambiguous,
+            &name,
+        )?;
+    }
+    if !expired.is_empty() {
+        state.wake.notify();
+    }
+    Ok(expired.len())
+}
