@@ -220,3 +220,25 @@ pub fn count_by_forward_state(conn: &mut DbConnection) -> QueryResult<Vec<(Strin
         .select((orders::forward_state, diesel::dsl::count_star()))
         .load(conn)
 }
+
+/// The provider-facing fields a status change writes.
+pub struct StatusUpdate<'a> {
+    pub status: OrderStatus,
+    pub provider_status: Option<&'a str>,
+    pub start_count: Option<i64>,
+    pub remains: Option<i64>,
+    pub checked_at: Option<NaiveDateTime>,
+}
+
+pub fn update_status(conn: &mut DbConnection, id: i64, u: &StatusUpdate<'_>) -> QueryResult<usize> {
+    diesel::update(orders::table.find(id))
+        .set((
+            orders::status.eq(u.status.as_str()),
+            orders::provider_status.eq(u.provider_status),
+            orders::start_count.eq(u.start_count),
+            orders::remains.eq(u.remains),
+            orders::last_status_check.eq(u.checked_at),
+            orders::updated_at.eq(super::now()),
+        ))
+        .execute(conn)
+}

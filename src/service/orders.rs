@@ -419,3 +419,56 @@ pub fn settle(
     )?;
     Ok(amount)
 }
+
+/// A new status for an order, from the provider or an admin.
+#[derive(Debug, Clone)]
+pub struct StatusChange {
+    pub status: OrderStatus,
+    pub provider_status: Option<String>,
+    pub start_count: Option<i64>,
+    pub remains: Option<i64>,
+    /// When the provider was asked (sync), if it was.
+    pub checked_at: Option<NaiveDateTime>,
+}
+
+/// Applies `change` to `order` and settles it, in the caller's transaction. Remains
+/// outside 0..=quantity are clamped (and logged). Returns the ledger amount posted.
+pub fn change_status(
+    conn: &mut DbConnection,
+    order: &OrderRow,
+    change: &StatusChange,
+    actor_id: Option<i64>,
+) -> AppResult<Money> {
+    let remains = change.remains.map(|r| {
+        let clamped = r.clamp(0, order.quantity);
+        if clamped != r {
+            log::warn!(
+                "[STATUS_UPDATE] Order {} remains {r} is outside 0..={}; clamped to {clamped}",
+                order.id,
+                order.quantity
+            );
+        }
+        clamped
+    });
+    db::orders::update_status(
+        conn,
+        order.id,
+        &db::orders::StatusUpdate {
+            status: change.status,
+            provider_status: change.provider_status.as_deref(),
+            start_count: change.start_count,
+            remains,
+            checked_at: change.checked_at.or(order.last_status_check),
+        },
+    )?;
+    let posted = settle(conn, order, change.status, remains, actor_id)?;
+    if order.status != change.status.as_str() {
+        log::info!(
+            "[STATUS_UPDATE] Order {} status changed: {} -> {}",
+            order.id,
+            order.status,
+            change.status
+        );
+    }
+    Ok(posted)
+}

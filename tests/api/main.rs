@@ -6,6 +6,7 @@ mod accounts;
 mod cli;
 mod forwarding;
 mod health;
+mod ledger;
 mod ordering;
 mod pages;
 mod providers;
