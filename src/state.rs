@@ -16,6 +16,8 @@ pub struct AppState {
     pub login_throttle: Arc<LoginThrottle>,
     /// Wakes the workers when orders are queued.
     pub wake: Arc<crate::worker::wake::Wake>,
+    /// This process among others sharing the database (names leases and rounds).
+    pub runner_id: String,
 }
 
 impl AppState {
@@ -27,6 +29,11 @@ impl AppState {
             key,
             login_throttle: Arc::new(LoginThrottle::default()),
             wake: Arc::default(),
+            runner_id: format!(
+                "{}-{}",
+                std::process::id(),
+                hex::encode(crate::crypto::random_bytes::<3>().unwrap_or_default())
+            ),
         }
     }
 

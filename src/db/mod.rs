@@ -13,6 +13,7 @@ pub mod orders;
 pub mod providers;
 pub mod schema;
 pub mod settings;
+pub mod sync;
 pub mod users;
 
 use std::time::Duration;

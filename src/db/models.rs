@@ -107,6 +107,7 @@ pub struct ProviderRow {
     pub balance_checked_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub multi_status: Option<bool>,
 }
 
 #[derive(Debug, Insertable)]
@@ -226,4 +227,19 @@ pub struct NewOrderRow<'a> {
     pub admin_notes: Option<&'a str>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = super::schema::sync_rounds)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncRoundRow {
+    pub id: i64,
+    pub trigger: String,
+    pub runner: String,
+    pub started_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+    pub checked: i64,
+    pub changed: i64,
+    pub errors: i64,
+    pub error_summary: Option<String>,
 }

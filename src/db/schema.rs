@@ -73,6 +73,7 @@ diesel::table! {
         balance_checked_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        multi_status -> Nullable<Bool>,
     }
 }
 
@@ -109,7 +110,32 @@ diesel::table! {
 
 diesel::joinable!(services -> categories (category_id));
 diesel::joinable!(services -> providers (provider_id));
+diesel::table! {
+    sync_rounds (id) {
+        id -> BigInt,
+        trigger -> Text,
+        runner -> Text,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        checked -> BigInt,
+        changed -> BigInt,
+        errors -> BigInt,
+        error_summary -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sync_schedule (id) {
+        id -> BigInt,
+        next_run_at -> Timestamp,
+        runner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    sync_rounds,
+    sync_schedule,
     orders,
     providers,
     categories,

@@ -9,5 +9,6 @@ pub mod orders;
 pub mod pagination;
 pub mod providers;
 pub mod settings;
+pub mod sync;
 pub mod throttle;
 pub mod tokens;

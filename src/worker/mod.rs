@@ -3,6 +3,7 @@
 //! loses nothing; threads sleep on a condition variable until woken or due.
 
 pub mod forwarder;
+pub mod scheduler;
 pub mod wake;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,12 +17,14 @@ use crate::state::AppState;
 pub struct WorkerControl {
     shutdown: Arc<AtomicBool>,
     state: AppState,
+    stop_signal: Arc<wake::Wake>,
 }
 
 impl WorkerControl {
     pub fn stop(&self) {
         self.shutdown.store(true, Ordering::SeqCst);
         self.state.wake.notify();
+        self.stop_signal.notify();
     }
 }
 
@@ -29,15 +32,27 @@ impl WorkerControl {
 pub struct WorkerPool {
     shutdown: Arc<AtomicBool>,
     state: AppState,
+    /// Wakes the scheduler only to stop (order wake-ups are none of its business).
+    stop_signal: Arc<wake::Wake>,
     handles: Vec<JoinHandle<()>>,
 }
 
 impl WorkerPool {
-    /// Starts `WORKERS` forwarder threads.
+    /// Starts `WORKERS` forwarder threads and the sync scheduler.
     pub fn start(state: AppState) -> std::io::Result<Self> {
         let shutdown = Arc::new(AtomicBool::new(false));
-        let token = hex::encode(crate::crypto::random_bytes::<4>().unwrap_or_default());
+        let stop_signal = Arc::new(wake::Wake::default());
+        let token = state.runner_id.clone();
         let mut handles = Vec::new();
+        {
+            let (state, shutdown, stop_signal) = (state.clone(), shutdown.clone(), stop_signal.clone());
+            let runner = format!("{token}-scheduler");
+            handles.push(
+                std::thread::Builder::new()
+                    .name("sync-scheduler".into())
+                    .spawn(move || scheduler::run(state, runner, shutdown, stop_signal))?,
+            );
+        }
         for index in 0..state.config.workers {
             let (state, shutdown) = (state.clone(), shutdown.clone());
             let owner = format!("{token}-{}-{index}", std::process::id());
@@ -47,10 +62,14 @@ impl WorkerPool {
                     .spawn(move || forwarder::run(state, owner, index == 0, shutdown))?,
             );
         }
-        log::info!("started {} forwarding workers", handles.len());
+        log::info!(
+            "started {} forwarding workers and the sync scheduler",
+            handles.len() - 1
+        );
         Ok(Self {
             shutdown,
             state,
+            stop_signal,
             handles,
         })
     }
@@ -60,14 +79,14 @@ impl WorkerPool {
         WorkerControl {
             shutdown: self.shutdown.clone(),
             state: self.state.clone(),
+            stop_signal: self.stop_signal.clone(),
         }
     }
 
     /// Asks every thread to stop after its current step, and waits for them: an order
     /// being forwarded finishes its call and records the outcome first.
     pub fn stop(self) {
-        self.shutdown.store(true, Ordering::SeqCst);
-        self.state.wake.notify();
+        self.control().stop();
         for handle in self.handles {
             let _ = handle.join();
         }

@@ -10,3 +10,4 @@ mod ledger;
 mod ordering;
 mod pages;
 mod providers;
+mod sync;

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod catalog;
 pub mod health;
 pub mod orders;
+pub mod sync;
 pub mod user;
 
 use actix_web::{error, web, HttpRequest};

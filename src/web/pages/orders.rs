@@ -367,3 +367,43 @@ mod tests {
         assert!(parse_mass(&"1|https://x.com|10\n".repeat(101)).is_err());
     }
 }
+
+/// The customer's "Refresh status": asks the provider now, at most once a minute per
+/// order (an order checked within the last minute is shown as it is).
+#[post("/orders/{id}/refresh")]
+pub async fn refresh(
+    session: Session,
+    state: web::Data<AppState>,
+    PageUser(account): PageUser,
+    id: web::Path<String>,
+    CsrfForm(_): CsrfForm<super::auth::EmptyForm>,
+) -> Result<HttpResponse, PageError> {
+    let id = path_id(&id)?;
+    let viewer = Account {
+        role: crate::domain::Role::User,
+        ..account
+    };
+    match state
+        .run(move |s| crate::service::sync::check_order(s, &viewer, id, false))
+        .await
+    {
+        Ok(check) => match check.skipped {
+            Some(reason) => session::flash(&session, FlashKind::Info, format!("Not checked again: {reason}.")),
+            None => session::flash(
+                &session,
+                FlashKind::Success,
+                format!(
+                    "Checked with the provider just now: the order is {}.",
+                    check.order.status
+                ),
+            ),
+        },
+        Err(e @ (AppError::Business { .. } | AppError::Provider { .. })) => session::flash(
+            &session,
+            FlashKind::Error,
+            format!("The status could not be refreshed: {e}"),
+        ),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(see_other(&format!("/orders/{id}")))
+}

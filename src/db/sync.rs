@@ -1,0 +1,162 @@
+//! Queries for status sync: the cluster-wide round lease, round records, and the
+//! batches of orders to check.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::QueryResult;
+
+use super::models::{OrderRow, SyncRoundRow};
+use super::schema::{orders, providers, sync_rounds, sync_schedule};
+use super::DbConnection;
+use crate::domain::{ForwardState, OrderStatus};
+use crate::on_backend;
+
+/// Takes the right to run a round until `lease_until`, if nobody holds it. With
+/// `interval`, only when the scheduled round is due, and the next one is then set.
+pub fn acquire_round_lease(
+    conn: &mut DbConnection,
+    runner: &str,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    interval: Option<chrono::TimeDelta>,
+) -> QueryResult<bool> {
+    let free = sync_schedule::lease_until
+        .is_null()
+        .or(sync_schedule::lease_until.lt(now));
+    let target = sync_schedule::table.find(1).filter(free);
+    let updated = match interval {
+        Some(interval) => diesel::update(target.filter(sync_schedule::next_run_at.le(now)))
+            .set((
+                sync_schedule::runner.eq(runner),
+                sync_schedule::lease_until.eq(lease_until),
+                sync_schedule::next_run_at.eq(now + interval),
+            ))
+            .execute(conn)?,
+        None => diesel::update(target)
+            .set((
+                sync_schedule::runner.eq(runner),
+                sync_schedule::lease_until.eq(lease_until),
+            ))
+            .execute(conn)?,
+    };
+    Ok(updated == 1)
+}
+
+/// Extends the runner's lease (a long round keeps it while it works).
+pub fn renew_round_lease(conn: &mut DbConnection, runner: &str, lease_until: NaiveDateTime) -> QueryResult<bool> {
+    let updated = diesel::update(sync_schedule::table.find(1).filter(sync_schedule::runner.eq(runner)))
+        .set(sync_schedule::lease_until.eq(lease_until))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub fn release_round_lease(conn: &mut DbConnection, runner: &str) -> QueryResult<()> {
+    diesel::update(sync_schedule::table.find(1).filter(sync_schedule::runner.eq(runner)))
+        .set(sync_schedule::lease_until.eq(None::<NaiveDateTime>))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// `(next_run_at, lease_until)` of the schedule.
+pub fn schedule(conn: &mut DbConnection) -> QueryResult<(NaiveDateTime, Option<NaiveDateTime>)> {
+    sync_schedule::table
+        .find(1)
+        .select((sync_schedule::next_run_at, sync_schedule::lease_until))
+        .first(conn)
+}
+
+pub fn insert_round(
+    conn: &mut DbConnection,
+    trigger: &str,
+    runner: &str,
+    started_at: NaiveDateTime,
+) -> QueryResult<i64> {
+    on_backend!(conn, |c| diesel::insert_into(sync_rounds::table)
+        .values((
+            sync_rounds::trigger.eq(trigger),
+            sync_rounds::runner.eq(runner),
+            sync_rounds::started_at.eq(started_at),
+        ))
+        .returning(sync_rounds::id)
+        .get_result(c))
+}
+
+pub fn finish_round(
+    conn: &mut DbConnection,
+    id: i64,
+    checked: i64,
+    changed: i64,
+    errors: i64,
+    error_summary: Option<&str>,
+) -> QueryResult<()> {
+    diesel::update(sync_rounds::table.find(id))
+        .set((
+            sync_rounds::finished_at.eq(super::now()),
+            sync_rounds::checked.eq(checked),
+            sync_rounds::changed.eq(changed),
+            sync_rounds::errors.eq(errors),
+            sync_rounds::error_summary.eq(error_summary),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn recent_rounds(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<SyncRoundRow>> {
+    sync_rounds::table
+        .order(sync_rounds::id.desc())
+        .limit(limit)
+        .select(SyncRoundRow::as_select())
+        .load(conn)
+}
+
+pub fn find_round(conn: &mut DbConnection, id: i64) -> QueryResult<Option<SyncRoundRow>> {
+    sync_rounds::table
+        .find(id)
+        .select(SyncRoundRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The next batch of a provider's accepted, active orders not yet checked since
+/// `since`, never-checked first, then oldest check first.
+pub fn orders_to_check(
+    conn: &mut DbConnection,
+    provider_id: i64,
+    since: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<OrderRow>> {
+    orders::table
+        .filter(orders::provider_id.eq(provider_id))
+        .filter(orders::forward_state.eq(ForwardState::Accepted.as_str()))
+        .filter(orders::status.eq_any([OrderStatus::Pending.as_str(), OrderStatus::Processing.as_str()]))
+        .filter(
+            orders::last_status_check
+                .is_null()
+                .or(orders::last_status_check.lt(since)),
+        )
+        .order((
+            orders::last_status_check.is_not_null(),
+            orders::last_status_check.asc(),
+            orders::id.asc(),
+        ))
+        .limit(limit)
+        .select(OrderRow::as_select())
+        .load(conn)
+}
+
+/// Records a check that changed nothing, for many orders in one statement.
+pub fn touch_checked(conn: &mut DbConnection, ids: &[i64], at: NaiveDateTime) -> QueryResult<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    diesel::update(orders::table.filter(orders::id.eq_any(ids)))
+        .set(orders::last_status_check.eq(at))
+        .execute(conn)
+}
+
+pub fn set_multi_status(conn: &mut DbConnection, provider_id: i64, supported: bool) -> QueryResult<()> {
+    diesel::update(providers::table.find(provider_id))
+        .set(providers::multi_status.eq(supported))
+        .execute(conn)?;
+    Ok(())
+}

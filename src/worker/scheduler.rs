@@ -1,0 +1,38 @@
+//! Runs a sync round every `SYNC_INTERVAL_SECS`. Every process runs this loop; the
+//! schedule row in the database lets exactly one of them run each round.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::wake::Wake;
+use crate::db;
+use crate::service::sync::{self, Trigger};
+use crate::state::AppState;
+
+/// The longest the scheduler sleeps before looking at the schedule again (another
+/// process may have moved it, or died holding it).
+const MAX_SLEEP: Duration = Duration::from_secs(5);
+
+pub fn run(state: AppState, runner: String, shutdown: Arc<AtomicBool>, stop_signal: Arc<Wake>) {
+    while !shutdown.load(Ordering::SeqCst) {
+        let seen = stop_signal.generation();
+        match sync::begin_round(&state, Trigger::Schedule, &runner) {
+            Ok(Some(round)) => {
+                if let Err(e) = sync::run_round(&state, &round) {
+                    log::error!("[STATUS_UPDATE] sync round {} failed: {e}", round.id);
+                }
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => log::error!("[STATUS_UPDATE] could not start a sync round: {e}"),
+        }
+        let until_due = state
+            .conn()
+            .ok()
+            .and_then(|mut c| db::sync::schedule(&mut c).ok())
+            .and_then(|(next, _)| (next - db::now()).to_std().ok())
+            .unwrap_or(MAX_SLEEP);
+        stop_signal.wait(seen, until_due.clamp(Duration::from_millis(50), MAX_SLEEP));
+    }
+}
