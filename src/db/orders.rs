@@ -242,3 +242,29 @@ pub fn update_status(conn: &mut DbConnection, id: i64, u: &StatusUpdate<'_>) -> 
         ))
         .execute(conn)
 }
+
+pub fn set_admin_notes(conn: &mut DbConnection, id: i64, notes: Option<&str>) -> QueryResult<usize> {
+    diesel::update(orders::table.find(id))
+        .set((orders::admin_notes.eq(notes), orders::updated_at.eq(super::now())))
+        .execute(conn)
+}
+
+/// Moves an `unknown` order on (resend, attach, fail); false if it is no longer unknown.
+pub fn resolve_unknown(conn: &mut DbConnection, id: i64, t: &Transition<'_>) -> QueryResult<bool> {
+    let updated = diesel::update(
+        orders::table
+            .find(id)
+            .filter(orders::forward_state.eq(ForwardState::Unknown.as_str())),
+    )
+    .set((
+        orders::forward_state.eq(t.forward_state.as_str()),
+        orders::status.eq(t.status.as_str()),
+        orders::provider_order_id.eq(t.provider_order_id),
+        orders::next_attempt_at.eq(t.next_attempt_at),
+        orders::last_error.eq(t.last_error),
+        orders::attempts.eq(0),
+        orders::updated_at.eq(super::now()),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}

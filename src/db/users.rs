@@ -98,3 +98,19 @@ pub fn escape_like(term: &str) -> String {
     }
     out.to_lowercase()
 }
+
+pub fn set_disabled(conn: &mut DbConnection, id: i64, disabled: bool) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set(users::disabled.eq(disabled))
+        .execute(conn)
+}
+
+/// How many orders each of `ids` has placed (one query for a page of users).
+pub fn order_counts(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, i64)>> {
+    use super::schema::orders;
+    orders::table
+        .filter(orders::user_id.eq_any(ids))
+        .group_by(orders::user_id)
+        .select((orders::user_id, diesel::dsl::count_star()))
+        .load(conn)
+}

@@ -68,18 +68,37 @@ fn new_api_key(state: &AppState) -> AppResult<(String, String, String)> {
 
 /// Creates an account; 409 `email_taken` when the email exists (case-insensitively).
 pub fn register(state: &AppState, email: &Email, password: &Password, role: Role) -> AppResult<i64> {
+    let hashed = prepare_account(state, password)?;
+    insert_account(&mut *state.conn()?, email, role, &hashed)
+}
+
+/// The password hash and API key of a new account (slow: done before any transaction).
+pub struct NewAccountSecrets {
+    password_hash: String,
+    api_key_hash: String,
+    api_key_enc: String,
+}
+
+fn prepare_account(state: &AppState, password: &Password) -> AppResult<NewAccountSecrets> {
     let password_hash = hash_password(state, password)?;
     let (_, api_key_hash, api_key_enc) = new_api_key(state)?;
-    let mut conn = state.conn()?;
+    Ok(NewAccountSecrets {
+        password_hash,
+        api_key_hash,
+        api_key_enc,
+    })
+}
+
+fn insert_account(conn: &mut DbConnection, email: &Email, role: Role, secrets: &NewAccountSecrets) -> AppResult<i64> {
     let inserted = db::users::insert(
-        &mut conn,
+        conn,
         &NewUserRow {
             email: email.as_str(),
-            password_hash: &password_hash,
+            password_hash: &secrets.password_hash,
             role: role.as_str(),
             balance: 0,
-            api_key_hash: &api_key_hash,
-            api_key_enc: &api_key_enc,
+            api_key_hash: &secrets.api_key_hash,
+            api_key_enc: &secrets.api_key_enc,
             disabled: false,
             created_at: db::now(),
         },
@@ -191,7 +210,8 @@ pub fn ensure_account(state: &AppState, email: &Email, password: &Password, role
     }
 }
 
-/// Creates an admin account and audits it (the CLI and the super-admin page).
+/// Creates an admin account and audits it in the same transaction (the CLI and the
+/// super admin's page and route).
 pub fn create_admin(
     state: &AppState,
     email: &Email,
@@ -199,15 +219,53 @@ pub fn create_admin(
     role: Role,
     actor: &crate::service::audit::Actor,
 ) -> AppResult<i64> {
-    let id = register(state, email, password, role)?;
-    let after = serde_json::json!({ "id": id, "email": email.as_str(), "role": role.as_str() });
-    crate::service::audit::record(
-        &mut *state.conn()?,
-        actor,
-        "admin.create",
-        Some(&format!("user:{id}")),
-        None,
-        Some(&after),
-    )?;
-    Ok(id)
+    let secrets = prepare_account(state, password)?;
+    let mut conn = state.conn()?;
+    db::write_transaction(&mut conn, |c| {
+        let id = insert_account(c, email, role, &secrets)?;
+        let after = serde_json::json!({ "id": id, "email": email.as_str(), "role": role.as_str() });
+        crate::service::audit::record(
+            c,
+            actor,
+            "admin.create",
+            Some(&format!("user:{id}")),
+            None,
+            Some(&after),
+        )?;
+        Ok(id)
+    })
+}
+
+/// Disables or re-enables an account (a disabled user cannot sign in or use tokens).
+/// Admins cannot disable themselves, and only a super admin can disable an admin.
+pub fn set_disabled(
+    state: &AppState,
+    actor: &crate::service::audit::Actor,
+    by: &Account,
+    id: i64,
+    disabled: bool,
+) -> AppResult<Account> {
+    let mut conn = state.conn()?;
+    db::write_transaction(&mut conn, |c| {
+        let target = find(c, id)?.ok_or_else(|| AppError::NotFound(format!("There is no user {id}.")))?;
+        if target.id == by.id {
+            return Err(AppError::business(
+                "self_disable",
+                "You cannot disable your own account.",
+            ));
+        }
+        if target.role.is_admin() && by.role != Role::SuperAdmin {
+            return Err(AppError::Forbidden("Only a super admin can disable an admin.".into()));
+        }
+        db::users::set_disabled(c, id, disabled)?;
+        crate::service::audit::record(
+            c,
+            actor,
+            if disabled { "user.disable" } else { "user.enable" },
+            Some(&format!("user:{id}")),
+            Some(&serde_json::json!({ "disabled": target.disabled })),
+            Some(&serde_json::json!({ "disabled": disabled })),
+        )?;
+        find(c, id)?.ok_or_else(|| AppError::NotFound(format!("There is no user {id}.")))
+    })
 }

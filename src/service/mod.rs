@@ -1,6 +1,7 @@
 //! One function per use case. Handlers (HTML and JSON) are thin adapters around these.
 
 pub mod accounts;
+pub mod admin_orders;
 pub mod audit;
 pub mod balance;
 pub mod catalog;

@@ -12,6 +12,7 @@ use crate::db::{self, DbConnection};
 use crate::domain::{settlement, ForwardState, LedgerKind, Link, Money, OrderStatus, Rate};
 use crate::error::{AppError, AppResult};
 use crate::service::accounts::Account;
+use crate::service::audit::Actor;
 use crate::service::catalog::ServiceMode;
 use crate::service::input::lenient_string;
 use crate::service::pagination::{PageRequest, Paged};
@@ -180,7 +181,6 @@ fn validate<'a>(draft: &OrderDraft, services: &'a HashMap<i64, ServiceRow>, exch
     let service_id = crate::service::input::id("serviceId", "The service", draft.service_id.as_deref())?;
     let service = services
         .get(&service_id)
-        .filter(|s| s.enabled)
         .ok_or_else(|| AppError::NotFound(format!("Service {service_id} does not exist or is not available.")))?;
     if let Some(category) =
         crate::service::input::optional_id("categoryId", "The category", draft.category_id.as_deref())?
@@ -232,9 +232,37 @@ fn validate<'a>(draft: &OrderDraft, services: &'a HashMap<i64, ServiceRow>, exch
     })
 }
 
+/// Who places an order, and how.
+#[derive(Debug, Clone, Copy)]
+pub enum Placement<'a> {
+    /// The customer, from a page or the API: charged, forwarded for auto services.
+    Customer,
+    /// An admin's manual order (SPEC §4): never forwarded, charged only if `charge`,
+    /// audited in the same transaction.
+    Manual {
+        actor: &'a Actor,
+        notes: Option<&'a str>,
+        charge: bool,
+    },
+}
+
 /// Validates, prices and charges every order of one request in a single transaction:
 /// all are placed or none is. Orders of auto services are queued for the workers.
 pub fn place(state: &AppState, user: &Account, drafts: &[OrderDraft], numbering: Numbering<'_>) -> AppResult<Placed> {
+    place_as(state, user, drafts, numbering, Placement::Customer)
+}
+
+pub fn place_as(
+    state: &AppState,
+    user: &Account,
+    drafts: &[OrderDraft],
+    numbering: Numbering<'_>,
+    placement: Placement<'_>,
+) -> AppResult<Placed> {
+    let manual = match placement {
+        Placement::Customer => None,
+        Placement::Manual { actor, notes, charge } => Some((actor, notes, charge)),
+    };
     if drafts.is_empty() {
         return Err(AppError::validation("orders", "The request has no orders."));
     }
@@ -261,7 +289,9 @@ pub fn place(state: &AppState, user: &Account, drafts: &[OrderDraft], numbering:
         .filter(|c| !c.enabled)
         .map(|c| c.id)
         .collect();
-    services.retain(|_, s| !hidden.contains(&s.category_id));
+    if manual.is_none() {
+        services.retain(|_, s| s.enabled && !hidden.contains(&s.category_id));
+    }
     let exchange = settings::usd_to_bdt(&mut conn)?;
     let priced = drafts
         .iter()
@@ -273,13 +303,14 @@ pub fn place(state: &AppState, user: &Account, drafts: &[OrderDraft], numbering:
         .try_fold(Money::ZERO, |sum, p| sum.checked_add(p.charge))
         .ok_or_else(|| AppError::validation("qty", "The total is too large."))?;
     let currency = state.config.panel_currency.clone();
+    let charged = manual.is_none_or(|(_, _, charge)| charge);
 
     let (ids, queued) = db::write_transaction(&mut conn, |c| {
         let mut ids = Vec::with_capacity(priced.len());
         let mut queued = false;
         let now = db::now();
         for p in &priced {
-            let auto = ServiceMode::parse(&p.service.mode) == Some(ServiceMode::Auto);
+            let auto = manual.is_none() && ServiceMode::parse(&p.service.mode) == Some(ServiceMode::Auto);
             queued |= auto;
             let id = db::orders::insert(
                 c,
@@ -290,7 +321,9 @@ pub fn place(state: &AppState, user: &Account, drafts: &[OrderDraft], numbering:
                     provider_service_id: p.service.provider_service_id.as_deref(),
                     link: p.link.as_str(),
                     quantity: p.quantity,
-                    charge: p.charge.micros(),
+                    // An uncharged manual order costs the user nothing, so its ledger
+                    // (empty) matches its net charge (zero) whatever its status.
+                    charge: if charged { p.charge.micros() } else { 0 },
                     currency: &currency,
                     rate_per_1000: p.service.rate_per_1000,
                     usd_to_bdt: exchange.micros(),
@@ -302,29 +335,46 @@ pub fn place(state: &AppState, user: &Account, drafts: &[OrderDraft], numbering:
                         ForwardState::Manual
                     }
                     .as_str(),
-                    is_manual: false,
-                    admin_notes: None,
+                    is_manual: manual.is_some(),
+                    admin_notes: manual.and_then(|(_, notes, _)| notes),
                     created_at: now,
                     updated_at: now,
                 },
             )?;
-            let posted = db::ledger::post(
-                c,
-                &db::ledger::Posting {
-                    user_id: user.id,
-                    kind: LedgerKind::Charge,
-                    amount: Money::from_micros(-p.charge.micros()),
-                    order_id: Some(id),
-                    actor_id: Some(user.id),
-                    note: None,
-                    allow_negative: false,
-                },
-            )?;
-            if posted == db::ledger::PostingOutcome::Refused {
-                return Err(AppError::business(
-                    "insufficient_balance",
-                    format!("Your balance does not cover {total} {currency} for this request. Please top up."),
-                ));
+            if charged {
+                let posted = db::ledger::post(
+                    c,
+                    &db::ledger::Posting {
+                        user_id: user.id,
+                        kind: LedgerKind::Charge,
+                        amount: Money::from_micros(-p.charge.micros()),
+                        order_id: Some(id),
+                        actor_id: Some(manual.map_or(user.id, |(actor, _, _)| actor.user_id.unwrap_or(user.id))),
+                        note: manual.map(|_| "Manual order"),
+                        allow_negative: false,
+                    },
+                )?;
+                if posted == db::ledger::PostingOutcome::Refused {
+                    let whose = if manual.is_some() { "The user's" } else { "Your" };
+                    return Err(AppError::business(
+                        "insufficient_balance",
+                        format!("{whose} balance does not cover {total} {currency} for this request."),
+                    ));
+                }
+            }
+            if let Some((actor, notes, charge)) = manual {
+                let after = serde_json::json!({
+                    "userId": user.id, "serviceId": p.service.id, "link": p.link.as_str(), "quantity": p.quantity,
+                    "price": p.charge, "charged": charge, "adminNotes": notes,
+                });
+                crate::service::audit::record(
+                    c,
+                    actor,
+                    "order.manual_create",
+                    Some(&format!("order:{id}")),
+                    None,
+                    Some(&after),
+                )?;
             }
             ids.push(id);
         }

@@ -1,6 +1,7 @@
 //! The JSON API under `/api` (SPEC §8).
 
 pub mod admin;
+pub mod admin_ops;
 pub mod auth;
 pub mod catalog;
 pub mod health;

@@ -1,0 +1,407 @@
+//! Admin operations: manual orders, order edits with settlement, the review queue,
+//! users and admins, the audit trail, and the role matrix.
+
+use serde_json::{json, Value};
+use smm_panel::domain::Role;
+use smm_panel::provider::sim::SimArgs;
+
+use crate::helpers::*;
+
+#[test]
+fn manual_orders_are_priced_charged_when_asked_and_never_forwarded() {
+    let app = spawn_app();
+    let shop = app.shop(sim_args("manual-ops-1"));
+    let service = app.service_id(&shop, "1");
+    let (user, token) = app.customer("client@example.com", "100");
+    let api = app.api();
+    let admin = &shop.admin_token;
+
+    let charged = json(api.post("/api/admin/orders/manual", &json!({"userId": user, "serviceId": service, "link": "https://x.com/m1", "quantity": 1000, "adminNotes": "paid by bKash"}), Some(admin)), 201);
+    assert_eq!(charged["isManual"], true);
+    assert_eq!(charged["forwardState"], "manual");
+    assert_eq!(charged["charge"], "90.00");
+    assert_eq!(charged["adminNotes"], "paid by bKash");
+    assert_eq!(app.balance_and_ledger_sum(user), (10_000_000, 10_000_000));
+
+    let free = json(api.post("/api/admin/orders/manual", &json!({"userId": user.to_string(), "serviceId": service, "link": "https://x.com/m2", "quantity": 1000, "charge": false}), Some(admin)), 201);
+    assert_eq!(free["charge"], "0.00");
+    assert_eq!(
+        app.balance_and_ledger_sum(user),
+        (10_000_000, 10_000_000),
+        "not charged"
+    );
+
+    let broke = api.post(
+        "/api/admin/orders/manual",
+        &json!({"userId": user, "serviceId": service, "link": "https://x.com/m3", "quantity": 1000}),
+        Some(admin),
+    );
+    assert_eq!(error_code(broke, 422), "insufficient_balance");
+    for (body, status, field) in [
+        (
+            json!({"userId": 9999, "serviceId": service, "link": "https://x.com/a", "quantity": 100}),
+            404,
+            "",
+        ),
+        (
+            json!({"userId": user, "serviceId": 9999, "link": "https://x.com/a", "quantity": 100}),
+            404,
+            "",
+        ),
+        (
+            json!({"userId": user, "serviceId": service, "link": "https://x.com/a", "quantity": 10}),
+            400,
+            "quantity",
+        ),
+        (
+            json!({"userId": user, "serviceId": service, "link": "bad", "quantity": 100}),
+            400,
+            "link",
+        ),
+    ] {
+        let error = json(api.post("/api/admin/orders/manual", &body, Some(admin)), status);
+        if !field.is_empty() {
+            assert_eq!(error["error"]["field"], field);
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        sim_orders(&shop.sim).is_empty(),
+        "manual orders never reach the provider"
+    );
+    let audit = app.audit_rows("order.manual_create");
+    assert_eq!(audit.len(), 2, "one audit row per created order, none for refusals");
+    assert!(audit[0].after_json.as_deref().unwrap().contains("bKash"));
+    let mine = json(api.get("/api/user/orders", Some(&token)), 200);
+    assert_eq!(mine["total"], 2, "the user sees their manual orders");
+    assert!(
+        mine["items"][0].get("adminNotes").is_none(),
+        "but not the admin's notes"
+    );
+    app.assert_ledger_reconciles();
+}
+
+#[test]
+fn editing_an_order_settles_exactly_once_and_is_audited() {
+    let app = spawn_app();
+    let shop = app.shop(sim_args("edit-ops-1"));
+    let service = app.service_id(&shop, "1");
+    let (user, token) = app.customer("edited@example.com", "1000");
+    let api = app.api();
+    let admin = &shop.admin_token;
+    let placed = json(
+        api.post(
+            "/api/user/create-orders",
+            &json!({"serviceId": service, "link": "https://x.com/e", "qty": 1000}),
+            Some(&token),
+        ),
+        201,
+    );
+    let id = placed["orders"][0]["id"].as_i64().unwrap();
+    app.wait_for_order(&token, id, &["accepted"]);
+    assert_eq!(app.balance_and_ledger_sum(user).0, 910_000_000);
+
+    let edited = json(
+        api.patch(
+            &format!("/api/admin/orders/{id}"),
+            &json!({"status": "partial", "remains": 250, "startCount": 1200, "adminNotes": "provider under-delivered"}),
+            Some(admin),
+        ),
+        200,
+    );
+    assert_eq!(edited["status"], "partial");
+    assert_eq!(edited["startCount"], 1200);
+    assert_eq!(
+        app.balance_and_ledger_sum(user).0,
+        910_000_000 + 22_500_000,
+        "refunds 90 × 250 ÷ 1000"
+    );
+    json(
+        api.patch(
+            &format!("/api/admin/orders/{id}"),
+            &json!({"status": "partial", "remains": 250}),
+            Some(admin),
+        ),
+        200,
+    );
+    assert_eq!(
+        app.balance_and_ledger_sum(user).0,
+        932_500_000,
+        "the same edit again refunds nothing"
+    );
+    json(
+        api.patch(
+            &format!("/api/admin/orders/{id}"),
+            &json!({"status": "canceled"}),
+            Some(admin),
+        ),
+        200,
+    );
+    assert_eq!(app.balance_and_ledger_sum(user).0, 1_000_000_000, "then the rest");
+    json(
+        api.patch(
+            &format!("/api/admin/orders/{id}"),
+            &json!({"status": "canceled"}),
+            Some(admin),
+        ),
+        200,
+    );
+    assert_eq!(app.balance_and_ledger_sum(user).0, 1_000_000_000);
+
+    for (body, field) in [
+        (json!({"status": "lost"}), "status"),
+        (json!({"remains": -1}), "remains"),
+        (json!({"remains": 1001}), "remains"),
+        (json!({"startCount": "many"}), "startCount"),
+    ] {
+        let error = json(api.patch(&format!("/api/admin/orders/{id}"), &body, Some(admin)), 400);
+        assert_eq!(error["error"]["field"], field, "{body}");
+    }
+    assert_eq!(
+        error_code(
+            api.patch("/api/admin/orders/99999", &json!({"status": "completed"}), Some(admin)),
+            404
+        ),
+        "not_found"
+    );
+    let rows = app.audit_rows("order.edit");
+    assert_eq!(rows.len(), 4, "one per accepted edit, none for refusals");
+    assert!(rows[0].before_json.as_deref().unwrap().contains("\"pending\""));
+    assert!(rows[0].after_json.as_deref().unwrap().contains("under-delivered"));
+    app.assert_ledger_reconciles();
+}
+
+/// Orders left `unknown` by an ambiguous provider answer, resolved each way.
+#[test]
+fn the_review_queue_resolves_by_attach_resend_or_fail() {
+    let app = spawn_app_with(&[("PROVIDER_TIMEOUT_SECS", "1")]);
+    let shop = app.shop_without_faults_during_import(SimArgs {
+        html_rate: 1.0,
+        ..sim_args("review-ops-1")
+    });
+    let service = app.service_id(&shop, "1");
+    let (user, token) = app.customer("review@example.com", "1000");
+    let api = app.api();
+    let admin = &shop.admin_token;
+    let orders: Vec<Value> = (0..3)
+        .map(|i| json!({"serviceId": service, "link": format!("https://x.com/r{i}"), "qty": 1000}))
+        .collect();
+    let placed = json(
+        api.post("/api/user/create-orders", &json!({"orders": orders}), Some(&token)),
+        201,
+    );
+    let ids: Vec<i64> = placed["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_i64().unwrap())
+        .collect();
+    for id in &ids {
+        app.wait_for_order(&token, *id, &["unknown"]);
+    }
+    let queue = json(api.get("/api/admin/orders?forwardState=unknown", Some(admin)), 200);
+    assert_eq!(queue["total"], 3);
+    assert!(queue["items"][0]["lastError"].as_str().is_some());
+
+    // The provider is healthy again.
+    let healthy = spawn_sim(sim_args("review-ops-1"));
+    json(
+        api.patch(
+            &format!("/api/admin/providers/{}", shop.provider_id),
+            &json!({"apiUrl": healthy.api_url()}),
+            Some(admin),
+        ),
+        200,
+    );
+
+    let attached = json(
+        api.post(
+            &format!("/api/admin/orders/{}/resolve", ids[0]),
+            &json!({"action": "attach", "providerOrderId": "10001"}),
+            Some(admin),
+        ),
+        200,
+    );
+    assert_eq!(attached["forwardState"], "accepted");
+    assert_eq!(attached["providerOrderId"], "10001");
+    json(
+        api.post(
+            &format!("/api/admin/orders/{}/resolve", ids[1]),
+            &json!({"action": "resend"}),
+            Some(admin),
+        ),
+        200,
+    );
+    let resent = app.wait_for_order(&token, ids[1], &["accepted"]);
+    assert!(resent["providerOrderId"].as_str().is_some());
+    assert_eq!(adds_per_link(&healthy).get("https://x.com/r1"), Some(&1));
+    let failed = json(
+        api.post(
+            &format!("/api/admin/orders/{}/resolve", ids[2]),
+            &json!({"action": "fail"}),
+            Some(admin),
+        ),
+        200,
+    );
+    assert_eq!(failed["status"], "failed");
+    assert_eq!(
+        app.balance_and_ledger_sum(user).0,
+        1_000_000_000 - 180_000_000,
+        "the failed one is refunded"
+    );
+
+    let again = api.post(
+        &format!("/api/admin/orders/{}/resolve", ids[2]),
+        &json!({"action": "fail"}),
+        Some(admin),
+    );
+    assert_eq!(error_code(again, 409), "not_in_review");
+    assert_eq!(
+        app.balance_and_ledger_sum(user).0,
+        820_000_000,
+        "nothing refunded twice"
+    );
+    let bad = api.post(
+        &format!("/api/admin/orders/{}/resolve", ids[0]),
+        &json!({"action": "explode"}),
+        Some(admin),
+    );
+    assert_eq!(error_code(bad, 400), "validation_error");
+    assert_eq!(app.audit_rows("order.resolve").len(), 3);
+    app.assert_ledger_reconciles();
+}
+
+#[test]
+fn disabled_users_are_locked_out_of_sessions_and_tokens() {
+    let app = spawn_app();
+    let admin = app.admin_token();
+    let (user, token) = app.user_with_token("locked@example.com", Role::User);
+    let browser = app.browser();
+    assert_eq!(browser.login("locked@example.com", "correct-horse").status(), 303);
+    let api = app.api();
+
+    let disabled = json(
+        api.patch(
+            &format!("/api/admin/users/{user}"),
+            &json!({"disabled": true}),
+            Some(&admin),
+        ),
+        200,
+    );
+    assert_eq!(disabled["disabled"], true);
+    assert_eq!(error_code(api.get("/api/user/me", Some(&token)), 401), "unauthorized");
+    assert_eq!(browser.get("/").status(), 303, "the open session ends");
+    let response = api.post(
+        "/api/auth/token",
+        &json!({"email": "locked@example.com", "password": "correct-horse"}),
+        None,
+    );
+    assert!(json(response, 401)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("disabled"));
+    assert_eq!(browser.login("locked@example.com", "correct-horse").status(), 401);
+
+    json(
+        api.patch(
+            &format!("/api/admin/users/{user}"),
+            &json!({"disabled": "false"}),
+            Some(&admin),
+        ),
+        200,
+    );
+    assert_eq!(api.get("/api/user/me", Some(&token)).status(), 200);
+    assert_eq!(app.audit_rows("user.disable").len(), 1);
+    assert_eq!(app.audit_rows("user.enable").len(), 1);
+
+    let me = app.find_user("admin@example.com");
+    assert_eq!(
+        error_code(
+            api.patch(
+                &format!("/api/admin/users/{me}"),
+                &json!({"disabled": true}),
+                Some(&admin)
+            ),
+            422
+        ),
+        "self_disable"
+    );
+}
+
+#[test]
+fn only_a_super_admin_creates_admins_and_every_admin_route_checks_roles() {
+    let app = spawn_app();
+    let (_, user) = app.user_with_token("plain@example.com", Role::User);
+    let (_, admin) = app.user_with_token("admin@example.com", Role::Admin);
+    let (_, boss) = app.user_with_token("boss@example.com", Role::SuperAdmin);
+    let api = app.api();
+
+    let body = json!({"email": "second@example.com", "password": "second-admin-1"});
+    assert_eq!(
+        error_code(api.post("/api/admin/admins", &body, Some(&admin)), 403),
+        "forbidden"
+    );
+    let created = json(api.post("/api/admin/admins", &body, Some(&boss)), 201);
+    assert!(created["id"].as_i64().is_some());
+    assert_eq!(
+        error_code(api.post("/api/admin/admins", &body, Some(&boss)), 409),
+        "email_taken"
+    );
+    assert_eq!(
+        error_code(
+            api.post(
+                "/api/admin/admins",
+                &json!({"email": "x@example.com", "password": "short"}),
+                Some(&boss)
+            ),
+            400
+        ),
+        "validation_error"
+    );
+    let second = api.token("second@example.com", "second-admin-1");
+    assert_eq!(json(api.get("/api/user/me", Some(&second)), 200)["role"], "admin");
+    let rows = app.audit_rows("admin.create");
+    assert_eq!(rows.len(), 1);
+    assert!(
+        !rows[0].after_json.as_deref().unwrap().contains("second-admin-1"),
+        "no password in the audit log"
+    );
+
+    let audit = json(api.get("/api/admin/audit", Some(&admin)), 200);
+    assert_eq!(audit["items"][0]["action"], "admin.create");
+    assert_eq!(audit["items"][0]["after"]["email"], "second@example.com");
+
+    let routes: &[(&str, &str)] = &[
+        ("GET", "/api/admin/users"),
+        ("POST", "/api/admin/users/1/balance"),
+        ("PATCH", "/api/admin/users/1"),
+        ("GET", "/api/admin/orders"),
+        ("GET", "/api/admin/orders/1"),
+        ("PATCH", "/api/admin/orders/1"),
+        ("POST", "/api/admin/orders/manual"),
+        ("POST", "/api/admin/orders/1/resolve"),
+        ("GET", "/api/admin/orders/sync-status"),
+        ("POST", "/api/admin/orders/sync-status"),
+        ("GET", "/api/admin/providers"),
+        ("POST", "/api/admin/providers"),
+        ("POST", "/api/admin/categories"),
+        ("POST", "/api/admin/services"),
+        ("POST", "/api/admin/settings"),
+        ("GET", "/api/admin/audit"),
+        ("POST", "/api/admin/admins"),
+    ];
+    for (method, path) in routes {
+        for (token, status) in [(None, 401), (Some(user.as_str()), 403)] {
+            let request = match *method {
+                "GET" => api.client.get(app.url(path)),
+                "PATCH" => api.client.patch(app.url(path)).json(&json!({})),
+                _ => api.client.post(app.url(path)).json(&json!({})),
+            };
+            let request = match token {
+                Some(t) => request.bearer_auth(t),
+                None => request,
+            };
+            assert_eq!(request.send().unwrap().status(), status, "{method} {path}");
+        }
+    }
+}
