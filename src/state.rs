@@ -18,6 +18,9 @@ pub struct AppState {
     pub wake: Arc<crate::worker::wake::Wake>,
     /// This process among others sharing the database (names leases and rounds).
     pub runner_id: String,
+    /// Orders waiting for review (the admin navigation's badge), refreshed by the
+    /// scheduler every few seconds and after each resolution.
+    pub review_count: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl AppState {
@@ -29,6 +32,7 @@ impl AppState {
             key,
             login_throttle: Arc::new(LoginThrottle::default()),
             wake: Arc::default(),
+            review_count: Arc::default(),
             runner_id: format!(
                 "{}-{}",
                 std::process::id(),

@@ -268,3 +268,19 @@ pub fn resolve_unknown(conn: &mut DbConnection, id: i64, t: &Transition<'_>) -> 
     .execute(conn)?;
     Ok(updated == 1)
 }
+
+/// Today's orders (for the dashboard's figures).
+pub fn created_since(conn: &mut DbConnection, since: NaiveDateTime) -> QueryResult<Vec<OrderRow>> {
+    orders::table
+        .filter(orders::created_at.ge(since))
+        .select(OrderRow::as_select())
+        .load(conn)
+}
+
+pub fn count_created_between(conn: &mut DbConnection, from: NaiveDateTime, to: NaiveDateTime) -> QueryResult<i64> {
+    orders::table
+        .filter(orders::created_at.ge(from))
+        .filter(orders::created_at.lt(to))
+        .count()
+        .get_result(conn)
+}

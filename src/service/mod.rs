@@ -5,6 +5,7 @@ pub mod admin_orders;
 pub mod audit;
 pub mod balance;
 pub mod catalog;
+pub mod dashboard;
 pub mod input;
 pub mod orders;
 pub mod pagination;

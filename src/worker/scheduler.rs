@@ -17,6 +17,7 @@ const MAX_SLEEP: Duration = Duration::from_secs(5);
 pub fn run(state: AppState, runner: String, shutdown: Arc<AtomicBool>, stop_signal: Arc<Wake>) {
     while !shutdown.load(Ordering::SeqCst) {
         let seen = stop_signal.generation();
+        crate::service::dashboard::refresh_review_count(&state);
         match sync::begin_round(&state, Trigger::Schedule, &runner) {
             Ok(Some(round)) => {
                 if let Err(e) = sync::run_round(&state, &round) {

@@ -405,3 +405,139 @@ fn only_a_super_admin_creates_admins_and_every_admin_route_checks_roles() {
         }
     }
 }
+
+#[test]
+fn the_admin_pages_run_the_panel_day_to_day() {
+    let app = spawn_app_with(&[("PROVIDER_TIMEOUT_SECS", "1")]);
+    let shop = app.shop_without_faults_during_import(SimArgs {
+        html_rate: 1.0,
+        ..sim_args("pages-ops-1")
+    });
+    let service = app.service_id(&shop, "1").to_string();
+    let (user, token) = app.customer("daily@example.com", "1000");
+    app.create_user("root@example.com", "root-pass-123", Role::SuperAdmin);
+    let admin = app.browser();
+    admin.login("root@example.com", "root-pass-123");
+
+    // A manual order from the form: a refusal keeps the values, then it is created.
+    let user_id = user.to_string();
+    let response = admin.submit(
+        "/admin/orders/manual",
+        "/admin/orders/manual",
+        &[
+            ("userId", &user_id),
+            ("serviceId", &service),
+            ("link", "https://x.com/daily"),
+            ("quantity", "5"),
+            ("charge", "true"),
+        ],
+    );
+    assert_eq!(response.status(), 400);
+    let html = response.text().unwrap();
+    assert!(html.contains("between 50 and 10000") && html.contains("value=\"https://x.com/daily\""));
+    let response = admin.submit(
+        "/admin/orders/manual",
+        "/admin/orders/manual",
+        &[
+            ("userId", &user_id),
+            ("serviceId", &service),
+            ("link", "https://x.com/daily"),
+            ("quantity", "1000"),
+            ("charge", "true"),
+            ("adminNotes", "phone order"),
+        ],
+    );
+    assert_eq!(response.status(), 303);
+    let order_page = location(&response);
+    assert_eq!(app.balance_and_ledger_sum(user).0, 910_000_000);
+
+    // Edit it to partial from its page.
+    let response = admin.submit(
+        &order_page,
+        &order_page,
+        &[
+            ("status", "partial"),
+            ("remains", "500"),
+            ("startCount", "10"),
+            ("adminNotes", "half done"),
+        ],
+    );
+    assert_eq!(response.status(), 303);
+    assert!(admin.get(&order_page).text().unwrap().contains("half done"));
+    assert_eq!(app.balance_and_ledger_sum(user).0, 955_000_000);
+
+    // An ambiguous order shows in the review queue with a badge, and is failed from there.
+    let placed = json(app.api().post("/api/user/create-orders", &serde_json::json!({"serviceId": service.parse::<i64>().unwrap(), "link": "https://x.com/amb", "qty": 1000}), Some(&token)), 201);
+    let id = placed["orders"][0]["id"].as_i64().unwrap();
+    app.wait_for_order(&token, id, &["unknown"]);
+    wait_until(std::time::Duration::from_secs(10), "the review badge", || {
+        admin
+            .get("/admin/review")
+            .text()
+            .unwrap()
+            .contains("title=\"Orders waiting for review\">1<")
+            .then_some(())
+    });
+    let response = admin.submit(
+        "/admin/review",
+        &format!("/admin/orders/{id}/resolve"),
+        &[("action", "fail")],
+    );
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        json(app.api().get(&format!("/api/user/orders/{id}"), Some(&token)), 200)["status"],
+        "failed"
+    );
+
+    // Users: disable and enable; admins; audit; dashboard.
+    let response = admin.submit(
+        "/admin/users",
+        &format!("/admin/users/{user}/disabled"),
+        &[("disabled", "true")],
+    );
+    assert_eq!(response.status(), 303);
+    assert_eq!(app.api().get("/api/user/me", Some(&token)).status(), 401);
+    admin.submit(
+        "/admin/users",
+        &format!("/admin/users/{user}/disabled"),
+        &[("disabled", "false")],
+    );
+    let response = admin.submit(
+        "/admin/admins",
+        "/admin/admins",
+        &[("email", "helper@example.com"), ("password", "helper-pass-1")],
+    );
+    assert_eq!(response.status(), 303);
+    let audit = admin.get("/admin/audit").text().unwrap();
+    for action in [
+        "order.manual_create",
+        "order.edit",
+        "order.resolve",
+        "user.disable",
+        "user.enable",
+        "admin.create",
+    ] {
+        assert!(audit.contains(action), "{action} in the audit page");
+    }
+    let dashboard = admin.get("/admin").text().unwrap();
+    assert!(dashboard.contains("Orders today") && dashboard.contains("<svg"));
+
+    // A plain admin cannot reach the super admin's page; a user reaches no admin page.
+    let helper = app.browser();
+    helper.login("helper@example.com", "helper-pass-1");
+    assert_eq!(helper.get("/admin/admins").status(), 403);
+    assert_eq!(helper.get("/admin").status(), 200);
+    let customer = app.browser();
+    customer.login("daily@example.com", "correct-horse");
+    for page in [
+        "/admin",
+        "/admin/orders",
+        "/admin/review",
+        "/admin/audit",
+        "/admin/orders/manual",
+        "/admin/sync",
+    ] {
+        assert_eq!(customer.get(page).status(), 403, "{page}");
+    }
+    app.assert_ledger_reconciles();
+}

@@ -158,3 +158,264 @@ pub async fn sync_now(
     }
     Ok(see_other("/admin/sync"))
 }
+
+/// Saves the edit form of an order's admin view (status, start count, remains, notes).
+#[post("/admin/orders/{id}")]
+pub async fn edit(
+    req: actix_web::HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    PageAdmin(admin): PageAdmin,
+    id: web::Path<String>,
+    CsrfForm(form): CsrfForm<crate::service::admin_orders::OrderEdit>,
+) -> Result<HttpResponse, PageError> {
+    let id = path_id(&id)?;
+    let actor = crate::web::actor(&req, &admin);
+    match state
+        .run(move |s| crate::service::admin_orders::edit(s, &actor, id, &form))
+        .await
+    {
+        Ok(order) => session::flash(
+            &session,
+            FlashKind::Success,
+            format!("Order {id} saved: {}.", order.status),
+        ),
+        Err(e @ AppError::Validation { .. }) => session::flash(
+            &session,
+            FlashKind::Error,
+            format!("Not saved: {e} Nothing was changed."),
+        ),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(see_other(&format!("/admin/orders/{id}")))
+}
+
+#[post("/admin/orders/{id}/resolve")]
+pub async fn resolve(
+    req: actix_web::HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    PageAdmin(admin): PageAdmin,
+    id: web::Path<String>,
+    CsrfForm(form): CsrfForm<crate::service::admin_orders::Resolution>,
+) -> Result<HttpResponse, PageError> {
+    let id = path_id(&id)?;
+    let actor = crate::web::actor(&req, &admin);
+    let action = form.action.clone().unwrap_or_default();
+    match state
+        .run(move |s| crate::service::admin_orders::resolve(s, &actor, id, &form))
+        .await
+    {
+        Ok(order) => {
+            crate::service::dashboard::refresh_review_count(&state);
+            session::flash(
+                &session,
+                FlashKind::Success,
+                format!("Order {id}: {action} done; it is now {}.", order.forward_state),
+            )
+        }
+        Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) => {
+            session::flash(&session, FlashKind::Error, e.to_string())
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(see_other("/admin/review"))
+}
+
+#[derive(Template)]
+#[template(path = "admin/review.html")]
+struct ReviewPage {
+    ctx: PageContext,
+    orders: Paged<OrderView>,
+}
+
+#[get("/admin/review")]
+pub async fn review(
+    session: Session,
+    state: web::Data<AppState>,
+    PageAdmin(admin): PageAdmin,
+    query: web::Query<crate::service::pagination::PageQuery>,
+) -> Result<HttpResponse, PageError> {
+    let page = PageRequest::parse(&query)?;
+    let filter = crate::db::orders::OrderFilter {
+        forward_state: Some(ForwardState::Unknown),
+        ..Default::default()
+    };
+    let orders = state
+        .run(move |s| orders::list(&mut *s.conn()?, &filter, page, true))
+        .await?;
+    let page = ReviewPage {
+        ctx: PageContext::new(&session, &state, Some(&admin)),
+        orders,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// "Sync selected" from the orders list: each ticked order (`order_<id>` boxes) is
+/// checked with its provider now.
+#[post("/admin/orders/sync-selected")]
+pub async fn sync_selected(
+    session: Session,
+    state: web::Data<AppState>,
+    PageAdmin(admin): PageAdmin,
+    CsrfForm(form): CsrfForm<std::collections::HashMap<String, String>>,
+) -> Result<HttpResponse, PageError> {
+    let ids: Vec<i64> = form
+        .keys()
+        .filter_map(|k| k.strip_prefix("order_")?.parse().ok())
+        .collect();
+    if ids.is_empty() {
+        session::flash(&session, FlashKind::Info, "Tick the orders to sync first.");
+        return Ok(see_other("/admin/orders"));
+    }
+    let results = state
+        .run(move |s| {
+            Ok(ids
+                .iter()
+                .map(|id| (*id, sync::check_order(s, &admin, *id, true)))
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    let changed = results
+        .iter()
+        .filter(|(_, r)| r.as_ref().is_ok_and(|c| c.changed))
+        .count();
+    let failed: Vec<String> = results
+        .iter()
+        .filter_map(|(id, r)| r.as_ref().err().map(|e| format!("{id}: {e}")))
+        .collect();
+    let mut message = format!("Checked {} orders, {changed} changed.", results.len());
+    if !failed.is_empty() {
+        message.push_str(&format!(" Not checked: {}", failed.join("; ")));
+    }
+    session::flash(
+        &session,
+        if failed.is_empty() {
+            FlashKind::Success
+        } else {
+            FlashKind::Error
+        },
+        message,
+    );
+    Ok(see_other("/admin/orders"))
+}
+
+#[derive(Template)]
+#[template(path = "admin/manual.html")]
+struct ManualPage {
+    ctx: PageContext,
+    catalog: Vec<(
+        crate::db::models::CategoryRow,
+        Vec<crate::service::catalog::ServiceView>,
+    )>,
+    usd_to_bdt: crate::domain::Rate,
+    form: crate::service::admin_orders::ManualOrderDraft,
+    errors: crate::web::forms::FormErrors,
+}
+
+impl crate::service::admin_orders::ManualOrderDraft {
+    pub fn value(field: &Option<String>) -> &str {
+        field.as_deref().unwrap_or("")
+    }
+}
+
+impl crate::service::catalog::ServiceView {
+    /// The price of 1000 units at `exchange` (for the live price on admin forms).
+    pub fn price_per_1000(&self, exchange: &crate::domain::Rate) -> String {
+        self.rate_usd_per_1000
+            .price(1000, *exchange)
+            .map(|p| p.to_string())
+            .unwrap_or_default()
+    }
+}
+
+async fn manual_page(
+    session: &Session,
+    state: &AppState,
+    admin: &crate::service::accounts::Account,
+    form: crate::service::admin_orders::ManualOrderDraft,
+    errors: crate::web::forms::FormErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let (catalog, usd_to_bdt) = state
+        .run(|s| {
+            let mut conn = s.conn()?;
+            let services = crate::service::catalog::list_services(&mut conn)?;
+            let catalog = crate::service::catalog::list_categories(&mut conn)?
+                .into_iter()
+                .map(|c| {
+                    let own = services.iter().filter(|sv| sv.category_id == c.id).cloned().collect();
+                    (c, own)
+                })
+                .collect();
+            Ok((catalog, crate::service::settings::usd_to_bdt(&mut conn)?))
+        })
+        .await?;
+    let page = ManualPage {
+        ctx: PageContext::new(session, state, Some(admin)),
+        catalog,
+        usd_to_bdt,
+        form,
+        errors,
+    };
+    Ok(render(status, &page))
+}
+
+#[get("/admin/orders/manual")]
+pub async fn manual_form(
+    session: Session,
+    state: web::Data<AppState>,
+    PageAdmin(admin): PageAdmin,
+) -> Result<HttpResponse, PageError> {
+    let form = crate::service::admin_orders::ManualOrderDraft {
+        charge: Some("true".into()),
+        ..Default::default()
+    };
+    manual_page(&session, &state, &admin, form, Default::default(), StatusCode::OK).await
+}
+
+#[post("/admin/orders/manual")]
+pub async fn manual_create(
+    req: actix_web::HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    PageAdmin(admin): PageAdmin,
+    CsrfForm(form): CsrfForm<crate::service::admin_orders::ManualOrderDraft>,
+) -> Result<HttpResponse, PageError> {
+    let form = crate::service::admin_orders::ManualOrderDraft {
+        charge: Some(form.charge.is_some().to_string()),
+        ..form
+    };
+    let actor = crate::web::actor(&req, &admin);
+    let draft = form.clone();
+    match state
+        .run(move |s| crate::service::admin_orders::create_manual(s, &actor, &draft))
+        .await
+    {
+        Ok(order) => {
+            let charged = if order.charge.is_zero() {
+                "not charged".to_string()
+            } else {
+                format!("{} {} charged", order.charge, order.currency)
+            };
+            session::flash(
+                &session,
+                FlashKind::Success,
+                format!("Manual order {} created ({charged}).", order.id),
+            );
+            Ok(see_other(&format!("/admin/orders/{}", order.id)))
+        }
+        Err(e @ (AppError::Validation { .. } | AppError::NotFound(_) | AppError::Business { .. })) => {
+            let status = actix_web::ResponseError::status_code(&e);
+            let mut errors = crate::web::forms::FormErrors::default();
+            let field = match &e {
+                AppError::NotFound(m) if m.contains("user") => "userId",
+                AppError::NotFound(_) => "serviceId",
+                other => other.field().unwrap_or("form"),
+            };
+            errors.add(field, e.to_string());
+            manual_page(&session, &state, &admin, form, errors, status).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

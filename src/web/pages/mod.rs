@@ -31,6 +31,8 @@ pub struct PageContext {
 }
 
 pub struct NavUser {
+    /// Orders waiting for review (shown to admins as a badge).
+    pub review_count: i64,
     pub email: String,
     pub balance: Money,
     pub is_admin: bool,
@@ -41,6 +43,7 @@ impl PageContext {
     pub fn new(session: &Session, state: &AppState, account: Option<&Account>) -> Self {
         Self {
             user: account.map(|a| NavUser {
+                review_count: state.review_count.load(std::sync::atomic::Ordering::Relaxed),
                 email: a.email.clone(),
                 balance: a.balance,
                 is_admin: a.role.is_admin(),
