@@ -2,7 +2,6 @@
 //! order, never a lost order, never a ledger out of balance.
 
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -161,35 +160,6 @@ fn manual_service_orders_wait_for_an_admin() {
     );
     assert_eq!(order["forwardState"], "manual");
     assert!(sim_orders(&shop.sim).is_empty());
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Starts the real `smm-panel serve` with the test app's database and key.
-fn serve(env: &std::collections::HashMap<String, String>, port: u16, extra: &[(&str, &str)]) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_smm-panel"))
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "warn")
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .env("BIND", format!("127.0.0.1:{port}"))
-        .envs(extra.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start smm-panel serve");
-    let url = format!("http://127.0.0.1:{port}/healthz");
-    wait_until(Duration::from_secs(30), "serve to answer", || {
-        reqwest::blocking::get(&url)
-            .ok()
-            .filter(|r| r.status().is_success())
-            .map(|_| ())
-    });
-    child
 }
 
 /// Kills `serve` with SIGKILL while adds are in flight, restarts it: every order is

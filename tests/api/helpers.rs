@@ -4,6 +4,8 @@
 //! over HTTP.
 
 use std::collections::HashMap;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -578,4 +580,34 @@ impl TestApp {
     pub fn stop_workers(&self) {
         self.stop_workers_handle.stop();
     }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Starts the real `smm-panel serve` with the test app's database and key.
+pub fn serve(env: &std::collections::HashMap<String, String>, port: u16, extra: &[(&str, &str)]) -> Child {
+    smm_panel::provider::client::install_crypto_provider();
+    let child = Command::new(env!("CARGO_BIN_EXE_smm-panel"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .envs(extra.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start smm-panel serve");
+    let url = format!("http://127.0.0.1:{port}/healthz");
+    wait_until(Duration::from_secs(30), "serve to answer", || {
+        reqwest::blocking::get(&url)
+            .ok()
+            .filter(|r| r.status().is_success())
+            .map(|_| ())
+    });
+    child
 }

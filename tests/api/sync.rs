@@ -372,20 +372,6 @@ fn two_processes_on_postgres_never_run_the_same_round() {
         return;
     }
     let app = spawn_app_with(&[("SYNC_INTERVAL_SECS", "3600")]);
-    let env = app.env.clone();
-    let start = |port: u16| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_smm-panel"))
-            .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .env("BIND", format!("127.0.0.1:{port}"))
-            .env("SYNC_INTERVAL_SECS", "1")
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap()
-    };
     // Hand the schedule to the two processes: this app stops, the next round is due now.
     app.stop_workers();
     {
@@ -397,16 +383,9 @@ fn two_processes_on_postgres_never_run_the_same_round() {
             .execute(&mut *conn)
             .unwrap();
     }
-    let ports: Vec<u16> = (0..2)
-        .map(|_| {
-            std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port()
-        })
+    let mut children: Vec<_> = (0..2)
+        .map(|_| serve(&app.env, free_port(), &[("SYNC_INTERVAL_SECS", "1")]))
         .collect();
-    let mut children: Vec<_> = ports.iter().map(|p| start(*p)).collect();
     std::thread::sleep(Duration::from_secs(6));
     for child in &mut children {
         child.kill().unwrap();
