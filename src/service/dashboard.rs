@@ -33,7 +33,10 @@ pub struct Dashboard {
 
 /// A bar of the server-rendered chart.
 pub struct Bar {
+    /// The date, `YYYY-MM-DD`.
     pub label: String,
+    /// The day of the month, under the bar.
+    pub day: String,
     pub count: i64,
     pub x: i64,
     pub height: i64,
@@ -46,6 +49,7 @@ impl Dashboard {
             .iter()
             .enumerate()
             .map(|(i, (label, n))| Bar {
+                day: label.rsplit('-').next().unwrap_or_default().to_string(),
                 label: label.clone(),
                 count: *n,
                 x: i as i64 * 24,
@@ -85,7 +89,7 @@ pub fn load(state: &AppState) -> AppResult<Dashboard> {
     for days_ago in (0..14).rev() {
         let from = today - TimeDelta::days(days_ago);
         let count = db::orders::count_created_between(&mut conn, from, from + TimeDelta::days(1))?;
-        daily_orders.push((from.format("%d %b").to_string(), count));
+        daily_orders.push((from.format("%Y-%m-%d").to_string(), count));
     }
     Ok(Dashboard {
         orders_today_total: rows.len() as i64,
