@@ -10,6 +10,7 @@ use super::schema::{orders, providers, sync_rounds, sync_schedule};
 use super::DbConnection;
 use crate::domain::{ForwardState, OrderStatus};
 use crate::on_backend;
+use diesel::expression_methods::PgSortExpressionMethods;
 
 /// Takes the right to run a round until `lease_until`, if nobody holds it. With
 /// `interval`, only when the scheduled round is due, and the next one is then set.
@@ -118,30 +119,46 @@ pub fn find_round(conn: &mut DbConnection, id: i64) -> QueryResult<Option<SyncRo
 }
 
 /// The next batch of a provider's accepted, active orders not yet checked since
-/// `since`, never-checked first, then oldest check first.
+/// `since`, never-checked first, then oldest check first. Each status is read as one
+/// ordered range of `orders_sync_idx` and the two are merged, so a batch costs the
+/// same however many orders are active.
 pub fn orders_to_check(
     conn: &mut DbConnection,
     provider_id: i64,
     since: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<OrderRow>> {
-    orders::table
-        .filter(orders::provider_id.eq(provider_id))
-        .filter(orders::forward_state.eq(ForwardState::Accepted.as_str()))
-        .filter(orders::status.eq_any([OrderStatus::Pending.as_str(), OrderStatus::Processing.as_str()]))
-        .filter(
-            orders::last_status_check
-                .is_null()
-                .or(orders::last_status_check.lt(since)),
-        )
-        .order((
-            orders::last_status_check.is_not_null(),
-            orders::last_status_check.asc(),
-            orders::id.asc(),
-        ))
-        .limit(limit)
-        .select(OrderRow::as_select())
-        .load(conn)
+    let mut batch = Vec::new();
+    for status in [OrderStatus::Pending, OrderStatus::Processing] {
+        macro_rules! range {
+            () => {
+                orders::table
+                    .filter(orders::provider_id.eq(provider_id))
+                    .filter(orders::forward_state.eq(ForwardState::Accepted.as_str()))
+                    .filter(orders::status.eq(status.as_str()))
+                    .filter(
+                        orders::last_status_check
+                            .is_null()
+                            .or(orders::last_status_check.lt(since)),
+                    )
+                    .limit(limit)
+                    .select(OrderRow::as_select())
+            };
+        }
+        let rows: Vec<OrderRow> = match conn {
+            // PostgreSQL sorts NULL last unless told; the index stores them first.
+            DbConnection::Postgres(c) => range!()
+                .order((orders::last_status_check.asc().nulls_first(), orders::id.asc()))
+                .load(c)?,
+            DbConnection::Sqlite(c) => range!()
+                .order((orders::last_status_check.asc(), orders::id.asc()))
+                .load(c)?,
+        };
+        batch.extend(rows);
+    }
+    batch.sort_by_key(|o| (o.last_status_check.is_some(), o.last_status_check, o.id));
+    batch.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(batch)
 }
 
 /// Records a check that changed nothing, for many orders in one statement.
