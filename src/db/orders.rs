@@ -42,6 +42,11 @@ pub struct OrderFilter {
     pub provider_id: Option<i64>,
     /// An order id, or part of a link or provider order id.
     pub search: Option<String>,
+    pub is_manual: Option<bool>,
+    /// Placed at or after this time.
+    pub created_from: Option<NaiveDateTime>,
+    /// Placed before this time.
+    pub created_before: Option<NaiveDateTime>,
 }
 
 /// One page of orders with their service names, newest first, and the total.
@@ -64,6 +69,15 @@ pub fn page(
         }
         if let Some(provider_id) = filter.provider_id {
             query = query.filter(orders::provider_id.eq(provider_id));
+        }
+        if let Some(manual) = filter.is_manual {
+            query = query.filter(orders::is_manual.eq(manual));
+        }
+        if let Some(from) = filter.created_from {
+            query = query.filter(orders::created_at.ge(from));
+        }
+        if let Some(before) = filter.created_before {
+            query = query.filter(orders::created_at.lt(before));
         }
         if let Some(term) = filter.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             let pattern = format!("%{}%", super::users::escape_like(term));

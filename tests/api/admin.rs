@@ -541,3 +541,51 @@ fn the_admin_pages_run_the_panel_day_to_day() {
     }
     app.assert_ledger_reconciles();
 }
+
+#[test]
+fn admin_order_filters_narrow_by_manual_flag_user_and_date() {
+    let app = spawn_app();
+    let shop = app.shop(sim_args("filters-1"));
+    let service = app.service_id(&shop, "1");
+    let (alice, alice_token) = app.customer("fa@example.com", "1000");
+    let (bob, _) = app.customer("fb@example.com", "1000");
+    let api = app.api();
+    let admin = &shop.admin_token;
+    json(
+        api.post(
+            "/api/user/create-orders",
+            &json!({"serviceId": service, "link": "https://x.com/f1", "qty": 100}),
+            Some(&alice_token),
+        ),
+        201,
+    );
+    json(
+        api.post(
+            "/api/admin/orders/manual",
+            &json!({"userId": bob, "serviceId": service, "link": "https://x.com/f2", "quantity": 100}),
+            Some(admin),
+        ),
+        201,
+    );
+    let count = |query: &str| {
+        json(api.get(&format!("/api/admin/orders?{query}"), Some(admin)), 200)["total"]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(count(""), 2);
+    assert_eq!(count("isManual=true"), 1);
+    assert_eq!(count("isManual=false"), 1);
+    assert_eq!(count(&format!("userId={alice}")), 1);
+    let today = chrono::Utc::now().date_naive();
+    assert_eq!(count(&format!("from={today}&to={today}")), 2);
+    assert_eq!(count(&format!("to={}", today.pred_opt().unwrap())), 0);
+    assert_eq!(count(&format!("from={}", today.succ_opt().unwrap())), 0);
+    assert_eq!(
+        error_code(api.get("/api/admin/orders?from=yesterday", Some(admin)), 400),
+        "validation_error"
+    );
+    assert_eq!(
+        error_code(api.get("/api/admin/orders?isManual=maybe", Some(admin)), 400),
+        "validation_error"
+    );
+}

@@ -48,6 +48,12 @@ pub struct OrdersQuery {
     pub provider_id: Option<String>,
     #[serde(rename = "forwardState")]
     pub forward_state: Option<String>,
+    #[serde(rename = "isManual")]
+    pub is_manual: Option<String>,
+    /// `YYYY-MM-DD`, inclusive.
+    pub from: Option<String>,
+    /// `YYYY-MM-DD`, inclusive.
+    pub to: Option<String>,
     #[serde(flatten)]
     pub page: PageQuery,
 }
@@ -75,7 +81,23 @@ impl OrdersQuery {
             ),
             None => None,
         };
+        let date = |field: &'static str, raw: Option<String>| -> AppResult<Option<chrono::NaiveDate>> {
+            raw.map(|d| {
+                chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                    .map_err(|_| AppError::validation(field, format!("'{d}' is not a date like 2026-11-25.")))
+            })
+            .transpose()
+        };
+        let from = date("from", non_empty(&self.from))?;
+        let to = date("to", non_empty(&self.to))?;
+        let is_manual = match non_empty(&self.is_manual) {
+            Some(raw) => Some(crate::service::input::flag("isManual", "isManual", Some(&raw), false)?),
+            None => None,
+        };
         Ok(OrderFilter {
+            is_manual,
+            created_from: from.and_then(|d| d.and_hms_opt(0, 0, 0)),
+            created_before: to.and_then(|d| d.succ_opt()).and_then(|d| d.and_hms_opt(0, 0, 0)),
             user_id: crate::service::input::optional_id("userId", "userId", non_empty(&self.user_id).as_deref())?,
             status,
             forward_state,

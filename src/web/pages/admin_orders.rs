@@ -30,6 +30,10 @@ struct OrdersPage {
     q: String,
     statuses: [OrderStatus; 6],
     forward_states: [ForwardState; 6],
+    manual: String,
+    from: String,
+    to: String,
+    user_id: String,
 }
 
 #[get("/admin/orders")]
@@ -52,6 +56,10 @@ pub async fn list(
         q: query.q.clone().unwrap_or_default(),
         statuses: OrderStatus::ALL,
         forward_states: ForwardState::ALL,
+        manual: query.is_manual.clone().unwrap_or_default(),
+        from: query.from.clone().unwrap_or_default(),
+        to: query.to.clone().unwrap_or_default(),
+        user_id: query.user_id.clone().unwrap_or_default(),
     };
     Ok(render(StatusCode::OK, &page))
 }
