@@ -418,3 +418,44 @@ fn two_processes_on_postgres_never_run_the_same_round() {
         assert!(pair[0].1 <= pair[1].0, "rounds never overlap: {pair:?}");
     }
 }
+
+#[test]
+fn a_provider_without_multi_status_is_checked_one_order_per_call_and_remembered() {
+    let app = spawn_app_with(&[("PROVIDER_CALL_SPACING_MS", "0")]);
+    let shop = app.shop_without_faults_during_import(SimArgs {
+        no_multi_status: true,
+        ..sim_args("single-key-1")
+    });
+    let service = app.service_id(&shop, "1");
+    let (_, token) = app.customer("single@example.com", "1000");
+    let links: Vec<String> = (0..3).map(|i| format!("https://x.com/single-{i}")).collect();
+    accepted_orders(&app, &token, service, &links, 100);
+
+    let round = sync_round(&app, &shop.admin_token);
+    assert_eq!(round["checked"], 3);
+    assert_eq!(round["errors"], 0, "{round}");
+    let stats = sim_stats(&shop.sim);
+    assert_eq!(stats["multi_status_calls"], 1, "tried once");
+    assert_eq!(stats["status_calls"], 3, "then one call per order");
+    {
+        let mut conn = app.state.conn().unwrap();
+        let provider = smm_panel::db::providers::find(&mut conn, shop.provider_id)
+            .unwrap()
+            .unwrap();
+        assert_eq!(provider.multi_status, Some(false), "remembered");
+    }
+    // Orders checked this round are due again only in a later round.
+    {
+        use diesel::prelude::*;
+        use smm_panel::db::schema::orders;
+        let mut conn = app.state.conn().unwrap();
+        diesel::update(orders::table)
+            .set(orders::last_status_check.eq(None::<chrono::NaiveDateTime>))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    sync_round(&app, &shop.admin_token);
+    let stats = sim_stats(&shop.sim);
+    assert_eq!(stats["multi_status_calls"], 1, "not tried again");
+    assert_eq!(stats["status_calls"], 6);
+}

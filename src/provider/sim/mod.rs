@@ -69,6 +69,9 @@ pub struct SimArgs {
     /// Starting account balance in USD; `add` is refused once it runs out.
     #[arg(long, default_value = "1000")]
     pub balance: Money,
+    /// Refuse multi-status calls (`orders=1,2,3`) like providers that lack them.
+    #[arg(long)]
+    pub no_multi_status: bool,
 }
 
 impl Default for SimArgs {
@@ -85,6 +88,7 @@ impl Default for SimArgs {
             error_rate: 0.0,
             reset_rate: 0.0,
             balance: Money::from_micros(1_000 * 1_000_000),
+            no_multi_status: false,
         }
     }
 }
@@ -122,6 +126,7 @@ impl SimArgs {
             latency: Duration::from_millis(self.latency_ms),
             faults,
             balance: self.balance,
+            no_multi_status: self.no_multi_status,
         })
     }
 }

@@ -95,6 +95,8 @@ pub(crate) struct SimConfig {
     pub latency: Duration,
     pub faults: FaultRates,
     pub balance: Money,
+    /// Answer `status` with `orders=` as an unknown request, like providers without it.
+    pub no_multi_status: bool,
 }
 
 /// One request's outcome: the JSON reply and the fault to apply to it.
@@ -162,6 +164,7 @@ impl Sim {
             "services" => Value::Array(CATALOGUE.iter().map(SimService::wire_json).collect()),
             "add" => self.add(state, params, now),
             "status" => match (get("orders"), get("order")) {
+                (Some(_), _) if self.config.no_multi_status => error("Incorrect request"),
                 (Some(list), _) => self.multi_status(state, list, now),
                 (None, Some(id)) => match self.order(state, id) {
                     Some(order) => self.status_json(order, now),
@@ -485,6 +488,7 @@ mod tests {
             latency: Duration::ZERO,
             faults: FaultRates::default(),
             balance: Money::from_micros(1_000_000_000),
+            no_multi_status: false,
         })
     }
 
