@@ -2,6 +2,7 @@
 //! order, never a lost order, never a ledger out of balance.
 
 use std::net::TcpListener;
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -278,5 +279,49 @@ fn two_processes_on_postgres_forward_each_order_exactly_once() {
     let adds = adds_per_link(&shop.sim);
     assert_eq!(adds.len(), 500);
     assert!(adds.values().all(|n| *n == 1), "each forwarded exactly once");
+    app.assert_ledger_reconciles();
+}
+
+/// SIGTERM stops taking work but lets calls in flight finish and record their outcome.
+#[test]
+fn sigterm_lets_in_flight_forwards_finish() {
+    let app = spawn_app_with(&[("WORKERS", "1")]);
+    let shop = app.shop_without_faults_during_import(SimArgs {
+        latency_ms: 1500,
+        ..sim_args("term-key-1")
+    });
+    let service = app.service_id(&shop, "1");
+    let (_, token) = app.customer("term@example.com", "1000");
+    let env = app.env.clone();
+    app.stop_workers();
+    let port = free_port();
+    let mut child = serve(&env, port, &[("WORKERS", "2"), ("PROVIDER_TIMEOUT_SECS", "5")]);
+    let orders: Vec<Value> = (0..2)
+        .map(|i| json!({"serviceId": service, "link": format!("https://x.com/term-{i}"), "qty": 100}))
+        .collect();
+    let response = reqwest::blocking::Client::new()
+        .post(format!("http://127.0.0.1:{port}/api/user/create-orders"))
+        .bearer_auth(&token)
+        .json(&json!({"orders": orders}))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    wait_until(Duration::from_secs(10), "both adds in flight", || {
+        (app.count_forward_state("in_flight") == 2).then_some(())
+    });
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "a clean exit: {exit:?}");
+    assert_eq!(app.count_forward_state("in_flight"), 0, "no claim left behind");
+    assert_eq!(
+        app.count_forward_state("accepted"),
+        2,
+        "the calls finished and were recorded"
+    );
+    assert_eq!(sim_orders(&shop.sim).len(), 2);
     app.assert_ledger_reconciles();
 }
