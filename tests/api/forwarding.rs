@@ -167,37 +167,25 @@ fn manual_service_orders_wait_for_an_admin() {
 /// there, none was sent twice, the ledger reconciles.
 #[test]
 fn a_crash_mid_forward_loses_nothing_and_sends_nothing_twice() {
-    let app = spawn_app_with(&[("WORKERS", "1")]);
-    let shop = app.shop_without_faults_during_import(SimArgs {
-        latency_ms: 1500,
-        ..sim_args("crash-key-1")
-    });
-    let service = app.service_id(&shop, "1");
-    let (_, token) = app.customer("crash@example.com", "1000");
     // The in-process app stops forwarding; the real binary takes over the same database.
+    let Handover {
+        app,
+        shop,
+        service,
+        token,
+    } = handover(
+        SimArgs {
+            latency_ms: 1500,
+            ..sim_args("crash-key-1")
+        },
+        "crash@example.com",
+        "1000",
+    );
     let env = app.env.clone();
-    app.stop_workers();
     let port = free_port();
     let overrides = [("WORKERS", "4"), ("PROVIDER_TIMEOUT_SECS", "3")];
     let mut first = serve(&env, port, &overrides);
-    let orders: Vec<Value> = (0..8)
-        .map(|i| json!({"serviceId": service, "link": format!("https://x.com/crash-{i}"), "qty": 100}))
-        .collect();
-    let client = reqwest::blocking::Client::new();
-    let placed: Value = client
-        .post(format!("http://127.0.0.1:{port}/api/user/create-orders"))
-        .bearer_auth(&token)
-        .json(&json!({"orders": orders}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let ids: Vec<i64> = placed["orders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["id"].as_i64().unwrap())
-        .collect();
+    let ids = place_at(port, &token, service, "crash", 8);
     assert_eq!(ids.len(), 8);
     wait_until(Duration::from_secs(10), "adds in flight", || {
         app.count_forward_state("in_flight").ge(&1).then_some(())
@@ -244,31 +232,29 @@ fn two_processes_on_postgres_forward_each_order_exactly_once() {
         eprintln!("two processes share a queue only on PostgreSQL: runs with TEST_DATABASE_URL");
         return;
     }
-    let app = spawn_app_with(&[("WORKERS", "1")]);
-    let shop = app.shop_without_faults_during_import(SimArgs {
-        latency_ms: 5,
-        ..sim_args("pair-key-1")
-    });
-    let service = app.service_id(&shop, "1");
-    let (_, token) = app.customer("pair@example.com", "100000");
+    let Handover {
+        app,
+        shop,
+        service,
+        token,
+    } = handover(
+        SimArgs {
+            latency_ms: 5,
+            ..sim_args("pair-key-1")
+        },
+        "pair@example.com",
+        "100000",
+    );
     let env = app.env.clone();
-    app.stop_workers();
     let (port_a, port_b) = (free_port(), free_port());
     let mut a = serve(&env, port_a, &[("WORKERS", "4")]);
     let mut b = serve(&env, port_b, &[("WORKERS", "4")]);
-    let client = reqwest::blocking::Client::new();
     for batch in 0..5 {
         let port = if batch % 2 == 0 { port_a } else { port_b };
-        let orders: Vec<Value> = (0..100)
-            .map(|i| json!({"serviceId": service, "link": format!("https://x.com/pair-{batch}-{i}"), "qty": 100}))
-            .collect();
-        let response = client
-            .post(format!("http://127.0.0.1:{port}/api/user/create-orders"))
-            .bearer_auth(&token)
-            .json(&json!({"orders": orders}))
-            .send()
-            .unwrap();
-        assert_eq!(response.status(), 201);
+        assert_eq!(
+            place_at(port, &token, service, &format!("pair-{batch}"), 100).len(),
+            100
+        );
     }
     wait_until(Duration::from_secs(120), "500 orders accepted", || {
         (app.count_forward_state("accepted") == 500).then_some(())
@@ -285,27 +271,23 @@ fn two_processes_on_postgres_forward_each_order_exactly_once() {
 /// SIGTERM stops taking work but lets calls in flight finish and record their outcome.
 #[test]
 fn sigterm_lets_in_flight_forwards_finish() {
-    let app = spawn_app_with(&[("WORKERS", "1")]);
-    let shop = app.shop_without_faults_during_import(SimArgs {
-        latency_ms: 1500,
-        ..sim_args("term-key-1")
-    });
-    let service = app.service_id(&shop, "1");
-    let (_, token) = app.customer("term@example.com", "1000");
+    let Handover {
+        app,
+        shop,
+        service,
+        token,
+    } = handover(
+        SimArgs {
+            latency_ms: 1500,
+            ..sim_args("term-key-1")
+        },
+        "term@example.com",
+        "1000",
+    );
     let env = app.env.clone();
-    app.stop_workers();
     let port = free_port();
     let mut child = serve(&env, port, &[("WORKERS", "2"), ("PROVIDER_TIMEOUT_SECS", "5")]);
-    let orders: Vec<Value> = (0..2)
-        .map(|i| json!({"serviceId": service, "link": format!("https://x.com/term-{i}"), "qty": 100}))
-        .collect();
-    let response = reqwest::blocking::Client::new()
-        .post(format!("http://127.0.0.1:{port}/api/user/create-orders"))
-        .bearer_auth(&token)
-        .json(&json!({"orders": orders}))
-        .send()
-        .unwrap();
-    assert_eq!(response.status(), 201);
+    place_at(port, &token, service, "term", 2);
     wait_until(Duration::from_secs(10), "both adds in flight", || {
         (app.count_forward_state("in_flight") == 2).then_some(())
     });

@@ -611,3 +611,46 @@ pub fn serve(env: &std::collections::HashMap<String, String>, port: u16, extra: 
     });
     child
 }
+
+/// An app whose own workers are stopped, so `serve` child processes own the queue of
+/// its database: with a shop (the simulator with `args`) and a customer.
+pub struct Handover {
+    pub app: TestApp,
+    pub shop: Shop,
+    pub service: i64,
+    pub token: String,
+}
+
+pub fn handover(args: smm_panel::provider::sim::SimArgs, customer: &str, balance: &str) -> Handover {
+    let app = spawn_app_with(&[("WORKERS", "1")]);
+    let shop = app.shop_without_faults_during_import(args);
+    let service = app.service_id(&shop, "1");
+    let (_, token) = app.customer(customer, balance);
+    app.stop_workers();
+    Handover {
+        app,
+        shop,
+        service,
+        token,
+    }
+}
+
+/// Places `count` orders of `service` with links `https://x.com/<prefix>-<i>` at the
+/// `serve` process listening on `port`; returns their ids.
+pub fn place_at(port: u16, token: &str, service: i64, prefix: &str, count: usize) -> Vec<i64> {
+    let orders: Vec<Value> = (0..count)
+        .map(|i| serde_json::json!({"serviceId": service, "link": format!("https://x.com/{prefix}-{i}"), "qty": 100}))
+        .collect();
+    let response = Client::new()
+        .post(format!("http://127.0.0.1:{port}/api/user/create-orders"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"orders": orders}))
+        .send()
+        .unwrap();
+    json(response, 201)["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_i64().unwrap())
+        .collect()
+}
