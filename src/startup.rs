@@ -88,6 +88,9 @@ impl Application {
 fn run_server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let session_key = state.key.session_key();
     let cookie_secure = state.config.cookie_secure;
+    let limiter = web::Data::new(crate::web::rate_limit::RateLimiter::new(
+        state.config.rate_limit_per_min,
+    ));
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
@@ -99,7 +102,9 @@ fn run_server(listener: TcpListener, state: AppState) -> std::io::Result<Server>
             .build();
         App::new()
             .app_data(data.clone())
+            .app_data(limiter.clone())
             .wrap(sessions)
+            .wrap(middleware::from_fn(crate::web::rate_limit::limit))
             .wrap(headers::security_headers())
             .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").exclude("/healthz"))
             .configure(routes::configure)

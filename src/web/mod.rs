@@ -6,6 +6,7 @@ pub mod auth;
 pub mod forms;
 pub mod headers;
 pub mod pages;
+pub mod rate_limit;
 pub mod routes;
 pub mod session;
 
