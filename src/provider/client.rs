@@ -193,6 +193,8 @@ pub struct ProviderClient {
     timeout: Duration,
     /// A client that failed to build turns every call into `BeforeSend`.
     http: Result<reqwest::blocking::Client, String>,
+    /// For `add`: no connection reuse (see `new`).
+    http_add: Result<reqwest::blocking::Client, String>,
     observer: Option<CallObserver>,
 }
 
@@ -214,25 +216,36 @@ impl ProviderClient {
     pub fn new(name: String, api_url: Url, api_key: String, timeout: Duration) -> ProviderClient {
         install_crypto_provider();
         let connect_timeout = (timeout.saturating_mul(9) / 10).min(Duration::from_secs(10));
-        let http = reqwest::blocking::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(connect_timeout)
-            // A redirect would turn the POST into a GET without the body.
-            .redirect(reqwest::redirect::Policy::none())
-            .retry(reqwest::retry::never())
-            // Below the 5 s keep-alive of common server defaults, so a request is
-            // never written into a connection the server is closing (that would
-            // fail ambiguously, after sending).
-            .pool_idle_timeout(Duration::from_secs(4))
-            .user_agent(concat!("smm-panel/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("could not build the HTTP client: {}", error_chain(&e)));
+        let builder = || {
+            reqwest::blocking::Client::builder()
+                .timeout(timeout)
+                .connect_timeout(connect_timeout)
+                // A redirect would turn the POST into a GET without the body.
+                .redirect(reqwest::redirect::Policy::none())
+                .retry(reqwest::retry::never())
+                // Below the 5 s keep-alive of common server defaults, so a request is
+                // never written into a connection the server is closing (that would
+                // fail ambiguously, after sending).
+                .pool_idle_timeout(Duration::from_secs(4))
+                .user_agent(concat!("smm-panel/", env!("CARGO_PKG_VERSION")))
+        };
+        let build = |b: reqwest::blocking::ClientBuilder| {
+            b.build()
+                .map_err(|e| format!("could not build the HTTP client: {}", error_chain(&e)))
+        };
+        let http = build(builder());
+        // `add` never reuses a pooled connection: a request written into a connection
+        // the provider has just closed fails ambiguously and would park a good order
+        // for review. A fresh connection either connects (then the failure is real) or
+        // fails before sending.
+        let http_add = build(builder().pool_max_idle_per_host(0));
         ProviderClient {
             name,
             api_url,
             key: ApiKey::new(api_key),
             timeout,
             http,
+            http_add,
             observer: None,
         }
     }
@@ -393,7 +406,8 @@ impl ProviderClient {
     /// body, and return the JSON of a 2xx reply. A 4xx with `{"error"}` is a
     /// refusal; any other status (3xx, 5xx, 4xx without a JSON error) is ambiguous.
     fn exchange(&self, action: &str, fields: &[(&'static str, String)]) -> Result<Value, CallError> {
-        let http = self.http.as_ref().map_err(|e| CallError::BeforeSend(e.clone()))?;
+        let client = if action == "add" { &self.http_add } else { &self.http };
+        let http = client.as_ref().map_err(|e| CallError::BeforeSend(e.clone()))?;
         let mut form: Vec<(&str, &str)> = Vec::with_capacity(fields.len() + 2);
         form.push(("key", self.key.expose()));
         form.push(("action", action));
