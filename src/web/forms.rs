@@ -82,3 +82,18 @@ impl FormErrors {
         errors
     }
 }
+
+/// The typed value of an optional form field ("" when absent), for `value="…"`.
+pub fn value(field: &Option<String>) -> &str {
+    field.as_deref().unwrap_or("")
+}
+
+/// Whether a checkbox field is ticked (forms store ticks as `"true"`).
+pub fn is_on(field: &Option<String>) -> bool {
+    field.as_deref() == Some("true")
+}
+
+/// Whether a select field holds `id` (for `selected`).
+pub fn selects(field: &Option<String>, id: &i64) -> bool {
+    field.as_deref() == Some(id.to_string().as_str())
+}

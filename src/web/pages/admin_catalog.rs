@@ -82,18 +82,6 @@ impl ServiceDraft {
             accepts_username: Some(view.accepts_username.to_string()),
         }
     }
-
-    pub fn value(field: &Option<String>) -> &str {
-        field.as_deref().unwrap_or("")
-    }
-
-    pub fn is_on(field: &Option<String>) -> bool {
-        field.as_deref() == Some("true")
-    }
-
-    pub fn selects(field: &Option<String>, id: &i64) -> bool {
-        field.as_deref() == Some(id.to_string().as_str())
-    }
 }
 
 struct Catalogue {

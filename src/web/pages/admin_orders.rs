@@ -321,12 +321,6 @@ struct ManualPage {
     errors: crate::web::forms::FormErrors,
 }
 
-impl crate::service::admin_orders::ManualOrderDraft {
-    pub fn value(field: &Option<String>) -> &str {
-        field.as_deref().unwrap_or("")
-    }
-}
-
 impl crate::service::catalog::ServiceView {
     /// The price of 1000 units at `exchange` (for the live price on admin forms).
     pub fn price_per_1000(&self, exchange: &crate::domain::Rate) -> String {

@@ -54,14 +54,6 @@ impl ProviderDraft {
             enabled: Some(view.enabled.to_string()),
         }
     }
-
-    pub fn value(field: &Option<String>) -> &str {
-        field.as_deref().unwrap_or("")
-    }
-
-    pub fn is_on(field: &Option<String>) -> bool {
-        field.as_deref() != Some("false")
-    }
 }
 
 fn status_of(e: &AppError) -> StatusCode {

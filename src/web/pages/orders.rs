@@ -32,16 +32,6 @@ struct NewOrderPage {
     errors: FormErrors,
 }
 
-impl OrderDraft {
-    pub fn value(field: &Option<String>) -> &str {
-        field.as_deref().unwrap_or("")
-    }
-
-    pub fn selects(field: &Option<String>, id: &i64) -> bool {
-        field.as_deref() == Some(id.to_string().as_str())
-    }
-}
-
 async fn new_order_page(
     session: &Session,
     state: &AppState,
