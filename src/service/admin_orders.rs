@@ -10,7 +10,7 @@ use crate::db::orders::Transition;
 use crate::db::{self};
 use crate::domain::{ForwardState, OrderStatus};
 use crate::error::{AppError, AppResult};
-use crate::service::accounts::{self, Account};
+use crate::service::accounts;
 use crate::service::audit::{self, Actor};
 use crate::service::input::{self, lenient_string};
 use crate::service::orders::{self, OrderDraft, OrderView, Placement, StatusChange};
@@ -64,20 +64,7 @@ pub fn create_manual(state: &AppState, actor: &Actor, draft: &ManualOrderDraft) 
             other => other,
         })?;
     let id = placed.orders[0].id;
-    orders::get(&mut *state.conn()?, &admin_viewer(actor), id)
-}
-
-/// A viewer that sees admin fields (for rendering what an admin just did).
-fn admin_viewer(actor: &Actor) -> Account {
-    Account {
-        id: actor.user_id.unwrap_or(0),
-        email: String::new(),
-        role: crate::domain::Role::Admin,
-        balance: crate::domain::Money::ZERO,
-        disabled: false,
-        created_at: db::now(),
-        last_login_at: None,
-    }
+    orders::get_for_admin(&mut *state.conn()?, id)
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -164,7 +151,7 @@ pub fn edit(state: &AppState, actor: &Actor, id: i64, edit: &OrderEdit) -> AppRe
         )?;
         Ok(())
     })?;
-    orders::get(&mut conn, &admin_viewer(actor), id)
+    orders::get_for_admin(&mut conn, id)
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -251,5 +238,5 @@ pub fn resolve(state: &AppState, actor: &Actor, id: i64, resolution: &Resolution
     if state_after == ForwardState::Queued {
         state.wake.notify();
     }
-    orders::get(&mut conn, &admin_viewer(actor), id)
+    orders::get_for_admin(&mut conn, id)
 }

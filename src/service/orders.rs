@@ -400,12 +400,24 @@ pub fn place_as(
 /// One order: the owner's own, or any for an admin (404 otherwise, never 403, so ids
 /// of other users' orders reveal nothing).
 pub fn get(conn: &mut DbConnection, viewer: &Account, id: i64) -> AppResult<OrderView> {
+    let owner = if viewer.role.is_admin() { None } else { Some(viewer.id) };
+    read(conn, id, owner)
+}
+
+/// Any order, with the admin fields (for admin services acting on it).
+pub fn get_for_admin(conn: &mut DbConnection, id: i64) -> AppResult<OrderView> {
+    read(conn, id, None)
+}
+
+/// The order as `owner` sees it (404 if it is someone else's), or with admin fields
+/// when `owner` is `None`.
+fn read(conn: &mut DbConnection, id: i64, owner: Option<i64>) -> AppResult<OrderView> {
     let not_found = || AppError::NotFound(format!("There is no order {id}."));
     let row = db::orders::find(conn, id)?.ok_or_else(not_found)?;
-    let admin = viewer.role.is_admin();
-    if row.user_id != viewer.id && !admin {
+    if owner.is_some_and(|user| user != row.user_id) {
         return Err(not_found());
     }
+    let admin = owner.is_none();
     let name = db::catalog::find_service(conn, row.service_id)?
         .map(|s| s.name)
         .unwrap_or_default();
