@@ -100,14 +100,17 @@ pub fn page_for_user(
     Ok((rows, total))
 }
 
+/// `SUM(amount)` as a BIGINT: PostgreSQL sums BIGINT to NUMERIC and SQLite to
+/// INTEGER, so it is cast back on both.
+fn sum_of_amounts() -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::BigInt>> {
+    diesel::dsl::sql("CAST(SUM(amount) AS BIGINT)")
+}
+
 /// The sum of a user's ledger rows: always equal to `users.balance`.
 pub fn sum_for_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<i64> {
-    // SUM(BIGINT) is NUMERIC on PostgreSQL and INTEGER on SQLite: cast it back on both.
     let sum: Option<i64> = ledger_entries::table
         .filter(ledger_entries::user_id.eq(user_id))
-        .select(
-            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>("CAST(SUM(amount) AS BIGINT)"),
-        )
+        .select(sum_of_amounts())
         .first(conn)?;
     Ok(sum.unwrap_or(0))
 }
@@ -116,9 +119,7 @@ pub fn sum_for_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<i64> {
 pub fn sum_for_order(conn: &mut DbConnection, order_id: i64) -> QueryResult<i64> {
     let sum: Option<i64> = ledger_entries::table
         .filter(ledger_entries::order_id.eq(order_id))
-        .select(
-            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>("CAST(SUM(amount) AS BIGINT)"),
-        )
+        .select(sum_of_amounts())
         .first(conn)?;
     Ok(sum.unwrap_or(0))
 }
