@@ -1219,7 +1219,6 @@ fn timed_round(app: &App, sim: &SimHandle, label: String) -> RoundResult {
 /// transaction of round 1.
 fn sync_probes(app: &App, sim: &SimHandle, sim_key: &str, sim_ids: &[String]) -> Vec<Probe> {
     use smm_panel::db::schema::orders;
-    use smm_panel::service::orders::StatusChange;
     let state = &app.state;
     let ids: Vec<String> = sim_ids.iter().take(100).cloned().collect();
     let time = |label: &'static str, calls: usize, orders: usize, mut f: Box<dyn FnMut(usize) + '_>| {
@@ -1299,22 +1298,36 @@ fn sync_probes(app: &App, sim: &SimHandle, sim_key: &str, sim_ids: &[String]) ->
         100,
         Box::new(|_| {
             let mut conn = state.conn().expect("connection");
-            smm_panel::db::sync::touch_checked(&mut conn, &batch_ids[..100], smm_panel::db::now()).expect("touch");
+            smm_panel::db::sync::touch_checked(
+                &mut conn,
+                &batch_ids[..100],
+                smm_panel::db::now(),
+                smm_panel::db::sync::Checked::Answered,
+            )
+            .expect("touch");
         }),
     ));
-    // Round 1's path for one order: re-read and `change_status` (which writes whether or
-    // not anything differs) in a transaction of its own, on one connection, as
-    // `apply_batch` does.
+    // Round 1's path for one order: a guarded sync move (with its settlement) in a
+    // transaction of its own, on one connection, as `apply_batch` does.
     let change = |c: &mut DbConnection, id: i64| -> Result<Money, smm_panel::error::AppError> {
         let current = smm_panel::db::orders::find(c, id)?.expect("order");
-        let change = StatusChange {
-            status: smm_panel::domain::OrderStatus::Pending,
-            provider_status: Some("Pending".into()),
-            start_count: Some(100),
-            remains: Some(100),
-            checked_at: Some(smm_panel::db::now()),
+        let patch = smm_panel::db::orders::OrderPatch {
+            status: Some("pending"),
+            provider_status: Some(Some("Pending".into())),
+            start_count: Some(Some(100)),
+            remains: Some(Some(100)),
+            last_status_check: Some(Some(smm_panel::db::now())),
+            ..Default::default()
         };
-        smm_panel::service::orders::change_status(c, &current, &change, None)
+        let moved = smm_panel::service::order_machine::apply(
+            c,
+            &current,
+            smm_panel::domain::Move::SyncUpdate,
+            smm_panel::db::orders::Guard::Version(current.version),
+            &patch,
+            None,
+        )?;
+        Ok(moved.expect("nobody else moves the bench's orders"))
     };
     let mut conn = state.conn().expect("connection");
     probes.push(time(

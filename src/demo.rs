@@ -98,7 +98,7 @@ fn seed(state: &AppState, sim_url: &str) -> AppResult<Seeded> {
     if created {
         let amount = Money::parse(USER_STARTING_BALANCE).map_err(AppError::internal)?;
         let mut conn = state.conn()?;
-        diesel::Connection::transaction(&mut *conn, |c| {
+        db::write_transaction(&mut conn, |c| {
             db::ledger::post(
                 c,
                 &db::ledger::Posting {

@@ -28,6 +28,13 @@ pub enum AppError {
     /// The request conflicts with what exists (409), e.g. `email_taken`.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// The order changed, or is in a state that does not allow this (409): `current`
+    /// is the order as it now is, so the caller can decide again.
+    #[error("{message}")]
+    Stale {
+        message: String,
+        current: Box<serde_json::Value>,
+    },
     /// A business rule refuses it (422), e.g. `insufficient_balance`.
     #[error("{message}")]
     Business { code: &'static str, message: String },
@@ -74,6 +81,7 @@ impl AppError {
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
+            Self::Stale { .. } => "order_changed",
             Self::Conflict { code, .. } | Self::Business { code, .. } | Self::Provider { code, .. } => code,
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "service_unavailable",
@@ -94,6 +102,9 @@ impl AppError {
 struct ErrorBody<'a> {
     success: bool,
     error: ErrorDetail<'a>,
+    /// The order as it now is, with `order_changed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    order: Option<&'a serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -111,7 +122,7 @@ impl ResponseError for AppError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::Stale { .. } => StatusCode::CONFLICT,
             Self::Business { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Provider { timeout: true, .. } => StatusCode::GATEWAY_TIMEOUT,
@@ -136,6 +147,10 @@ impl ResponseError for AppError {
                 code: self.code(),
                 message: self.to_string(),
                 field: self.field(),
+            },
+            order: match self {
+                Self::Stale { current, .. } => Some(current),
+                _ => None,
             },
         })
     }

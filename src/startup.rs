@@ -20,6 +20,13 @@ pub fn prepare(mut config: Config) -> anyhow::Result<AppState> {
     config.ensure_secret_key()?;
     let pool = db::connect(&config.database_url, pool_size(&config))?;
     let applied = db::migrate(&pool)?;
+    let offset = db::clock::calibrate(&mut *pool.get()?)?;
+    if offset.num_milliseconds().abs() > 1000 {
+        log::warn!(
+            "this machine's clock is {} ms off the database's; leases follow the database",
+            -offset.num_milliseconds()
+        );
+    }
     if applied > 0 {
         log::info!("applied {applied} migration(s) to {}", config.database_url.redacted());
     }

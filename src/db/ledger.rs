@@ -33,32 +33,47 @@ pub enum PostingOutcome {
     },
     /// The balance does not cover a debit (or the user does not exist): nothing was written.
     Refused,
+    /// The amount, or the balance it would leave, is beyond `Money::MAX` either way:
+    /// nothing was written.
+    OverLimit,
 }
 
 /// Applies `posting` with a conditional update (`balance + amount >= 0` unless
-/// `allow_negative`), then appends the ledger row with the resulting balance.
-/// Must run inside a transaction so both commit or neither does.
+/// `allow_negative`, and `|balance + amount| <= Money::MAX` always), then appends the
+/// ledger row with the resulting balance. Must run inside a transaction so both
+/// commit or neither does.
 pub fn post(conn: &mut DbConnection, posting: &Posting<'_>) -> QueryResult<PostingOutcome> {
     let amount = posting.amount.micros();
-    let balance_after: Option<i64> = on_backend!(conn, |c| {
-        let target = users::table.filter(users::id.eq(posting.user_id));
-        let set = users::balance.eq(users::balance + amount);
-        if posting.allow_negative || amount >= 0 {
-            diesel::update(target)
-                .set(set)
-                .returning(users::balance)
-                .get_result(c)
-                .optional()?
-        } else {
-            diesel::update(target.filter(users::balance.ge(-amount)))
-                .set(set)
-                .returning(users::balance)
-                .get_result(c)
-                .optional()?
-        }
-    });
+    let max = Money::MAX.micros();
+    if amount.abs() > max {
+        return Ok(PostingOutcome::OverLimit);
+    }
+    // The bounds on the balance before, computed here so the database never adds past
+    // an i64 (SQLite would turn the column into a REAL; PostgreSQL would fail).
+    let (lowest, highest) = if amount >= 0 {
+        (i64::MIN, max - amount)
+    } else if posting.allow_negative {
+        (-max - amount, i64::MAX)
+    } else {
+        (-amount, i64::MAX)
+    };
+    let balance_after: Option<i64> = on_backend!(conn, |c| diesel::update(
+        users::table
+            .filter(users::id.eq(posting.user_id))
+            .filter(users::balance.ge(lowest))
+            .filter(users::balance.le(highest))
+    )
+    .set(users::balance.eq(users::balance + amount))
+    .returning(users::balance)
+    .get_result(c)
+    .optional())?;
     let Some(balance_after) = balance_after else {
-        return Ok(PostingOutcome::Refused);
+        let insufficient = amount < 0 && !posting.allow_negative;
+        return Ok(if insufficient {
+            PostingOutcome::Refused
+        } else {
+            PostingOutcome::OverLimit
+        });
     };
     let entry_id = on_backend!(conn, |c| diesel::insert_into(ledger_entries::table)
         .values(&NewLedgerRow {

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod clock;
 pub mod ledger;
 pub mod models;
 pub mod orders;
@@ -116,12 +117,7 @@ pub fn ping(pool: &DbPool) -> bool {
     }
 }
 
-/// The current time as stored in timestamp columns (UTC, microsecond precision so both
-/// backends round-trip the same value).
-pub fn now() -> chrono::NaiveDateTime {
-    let now = chrono::Utc::now().naive_utc();
-    chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
-}
+pub use clock::now;
 
 /// Runs `f` in a transaction that takes the write lock at once on SQLite
 /// (`BEGIN IMMEDIATE`), so a transaction that reads and then writes never fails on

@@ -205,6 +205,10 @@ pub struct OrderRow {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Bumped by every change: the guard of the order state machine.
+    pub version: i64,
+    pub status_errors: i64,
+    pub review_reason: Option<String>,
 }
 
 #[derive(Debug, Insertable)]

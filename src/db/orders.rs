@@ -43,6 +43,9 @@ pub struct OrderFilter {
     /// An order id, or part of a link or provider order id.
     pub search: Option<String>,
     pub is_manual: Option<bool>,
+    /// Only orders waiting for an admin: no clear answer after sending (`unknown`), or
+    /// flagged (`review_reason`) by sync or a late provider answer.
+    pub needs_review: bool,
     /// Placed at or after this time.
     pub created_from: Option<NaiveDateTime>,
     /// Placed before this time.
@@ -69,6 +72,9 @@ pub fn page(
         }
         if let Some(provider_id) = filter.provider_id {
             query = query.filter(orders::provider_id.eq(provider_id));
+        }
+        if filter.needs_review {
+            query = query.filter(waiting_for_review());
         }
         if let Some(manual) = filter.is_manual {
             query = query.filter(orders::is_manual.eq(manual));
@@ -99,6 +105,21 @@ pub fn page(
         .select((OrderRow::as_select(), services::name))
         .load(conn)?;
     Ok((rows, total))
+}
+
+/// Orders an admin has to decide on.
+fn waiting_for_review() -> diesel::dsl::Or<
+    diesel::dsl::Eq<orders::forward_state, &'static str>,
+    diesel::dsl::IsNotNull<orders::review_reason>,
+> {
+    orders::forward_state
+        .eq(ForwardState::Unknown.as_str())
+        .or(orders::review_reason.is_not_null())
+}
+
+/// How many orders wait for an admin's review (the navigation badge).
+pub fn count_waiting_for_review(conn: &mut DbConnection) -> QueryResult<i64> {
+    orders::table.filter(waiting_for_review()).count().get_result(conn)
 }
 
 /// Claims the oldest queued order that is due: marks it `in_flight` under `owner`'s
@@ -140,6 +161,7 @@ pub fn claim_next(
         orders::lease_owner.eq(owner),
         orders::lease_until.eq(lease_until),
         orders::attempts.eq(orders::attempts + 1),
+        orders::version.eq(orders::version + 1),
         orders::updated_at.eq(now),
     ))
     .execute(conn)?;
@@ -170,53 +192,59 @@ pub fn expired_leases(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -
         .load(conn)
 }
 
-/// How an in-flight order ends its attempt.
-pub struct Transition<'a> {
-    pub forward_state: ForwardState,
-    pub status: OrderStatus,
-    pub provider_order_id: Option<&'a str>,
-    pub next_attempt_at: Option<NaiveDateTime>,
-    pub last_error: Option<&'a str>,
+/// The fields one move of the state machine writes; `None` leaves a column as it is.
+#[derive(Debug, Default, Clone, AsChangeset)]
+#[diesel(table_name = orders)]
+pub struct OrderPatch {
+    pub status: Option<&'static str>,
+    pub forward_state: Option<&'static str>,
+    pub provider_order_id: Option<Option<String>>,
+    pub provider_status: Option<Option<String>>,
+    pub start_count: Option<Option<i64>>,
+    pub remains: Option<Option<i64>>,
+    pub last_status_check: Option<Option<NaiveDateTime>>,
+    pub admin_notes: Option<Option<String>>,
+    pub attempts: Option<i64>,
+    pub next_attempt_at: Option<Option<NaiveDateTime>>,
+    pub lease_until: Option<Option<NaiveDateTime>>,
+    pub lease_owner: Option<Option<String>>,
+    pub last_error: Option<Option<String>>,
+    pub status_errors: Option<i64>,
+    pub review_reason: Option<Option<String>>,
 }
 
-/// Applies `t` only while the order is still `in_flight` under this lease: `owner`
-/// for the worker that claimed it, or an expired lease for the recovery pass.
-/// Returns false when someone else already resolved it.
-pub fn finish_attempt(
-    conn: &mut DbConnection,
-    id: i64,
-    lease: LeaseCheck<'_>,
-    t: &Transition<'_>,
-) -> QueryResult<bool> {
-    let now = super::now();
-    let base = orders::table
-        .find(id)
-        .filter(orders::forward_state.eq(ForwardState::InFlight.as_str()));
-    let set = (
-        orders::forward_state.eq(t.forward_state.as_str()),
-        orders::status.eq(t.status.as_str()),
-        orders::provider_order_id.eq(t.provider_order_id),
-        orders::next_attempt_at.eq(t.next_attempt_at),
-        orders::last_error.eq(t.last_error),
-        orders::lease_owner.eq(None::<String>),
-        orders::lease_until.eq(None::<NaiveDateTime>),
-        orders::updated_at.eq(now),
+/// What must still hold for a move to apply.
+#[derive(Debug, Clone, Copy)]
+pub enum Guard<'a> {
+    /// Nobody changed the order since it was read at this version.
+    Version(i64),
+    /// The order is still in flight under this worker's lease (the worker is the only
+    /// one allowed to move an in-flight order while its lease runs).
+    Lease(&'a str),
+}
+
+/// Applies `patch` only while `guard` holds, bumping the version; false when it no
+/// longer holds (someone else moved first) and nothing was written.
+pub fn compare_and_set(conn: &mut DbConnection, id: i64, guard: Guard<'_>, patch: &OrderPatch) -> QueryResult<bool> {
+    let changes = (
+        patch,
+        orders::version.eq(orders::version + 1),
+        orders::updated_at.eq(super::now()),
     );
-    let updated = match lease {
-        LeaseCheck::Owner(owner) => diesel::update(base.filter(orders::lease_owner.eq(owner)))
-            .set(set)
+    let target = orders::table.find(id);
+    let updated = match guard {
+        Guard::Version(version) => diesel::update(target.filter(orders::version.eq(version)))
+            .set(changes)
             .execute(conn)?,
-        LeaseCheck::ExpiredBefore(at) => diesel::update(base.filter(orders::lease_until.lt(at)))
-            .set(set)
-            .execute(conn)?,
+        Guard::Lease(owner) => diesel::update(
+            target
+                .filter(orders::forward_state.eq(ForwardState::InFlight.as_str()))
+                .filter(orders::lease_owner.eq(owner)),
+        )
+        .set(changes)
+        .execute(conn)?,
     };
     Ok(updated == 1)
-}
-
-#[derive(Debug, Clone, Copy)]
-pub enum LeaseCheck<'a> {
-    Owner(&'a str),
-    ExpiredBefore(NaiveDateTime),
 }
 
 /// Orders per status (for dashboards and metrics).
@@ -233,54 +261,6 @@ pub fn count_by_forward_state(conn: &mut DbConnection) -> QueryResult<Vec<(Strin
         .group_by(orders::forward_state)
         .select((orders::forward_state, diesel::dsl::count_star()))
         .load(conn)
-}
-
-/// The provider-facing fields a status change writes.
-pub struct StatusUpdate<'a> {
-    pub status: OrderStatus,
-    pub provider_status: Option<&'a str>,
-    pub start_count: Option<i64>,
-    pub remains: Option<i64>,
-    pub checked_at: Option<NaiveDateTime>,
-}
-
-pub fn update_status(conn: &mut DbConnection, id: i64, u: &StatusUpdate<'_>) -> QueryResult<usize> {
-    diesel::update(orders::table.find(id))
-        .set((
-            orders::status.eq(u.status.as_str()),
-            orders::provider_status.eq(u.provider_status),
-            orders::start_count.eq(u.start_count),
-            orders::remains.eq(u.remains),
-            orders::last_status_check.eq(u.checked_at),
-            orders::updated_at.eq(super::now()),
-        ))
-        .execute(conn)
-}
-
-pub fn set_admin_notes(conn: &mut DbConnection, id: i64, notes: Option<&str>) -> QueryResult<usize> {
-    diesel::update(orders::table.find(id))
-        .set((orders::admin_notes.eq(notes), orders::updated_at.eq(super::now())))
-        .execute(conn)
-}
-
-/// Moves an `unknown` order on (resend, attach, fail); false if it is no longer unknown.
-pub fn resolve_unknown(conn: &mut DbConnection, id: i64, t: &Transition<'_>) -> QueryResult<bool> {
-    let updated = diesel::update(
-        orders::table
-            .find(id)
-            .filter(orders::forward_state.eq(ForwardState::Unknown.as_str())),
-    )
-    .set((
-        orders::forward_state.eq(t.forward_state.as_str()),
-        orders::status.eq(t.status.as_str()),
-        orders::provider_order_id.eq(t.provider_order_id),
-        orders::next_attempt_at.eq(t.next_attempt_at),
-        orders::last_error.eq(t.last_error),
-        orders::attempts.eq(0),
-        orders::updated_at.eq(super::now()),
-    ))
-    .execute(conn)?;
-    Ok(updated == 1)
 }
 
 /// Today's orders (for the dashboard's figures).

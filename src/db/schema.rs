@@ -176,6 +176,9 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        version -> BigInt,
+        status_errors -> BigInt,
+        review_reason -> Nullable<Text>,
     }
 }
 

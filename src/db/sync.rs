@@ -136,6 +136,7 @@ pub fn orders_to_check(
                     .filter(orders::provider_id.eq(provider_id))
                     .filter(orders::forward_state.eq(ForwardState::Accepted.as_str()))
                     .filter(orders::status.eq(status.as_str()))
+                    .filter(orders::review_reason.is_null())
                     .filter(
                         orders::last_status_check
                             .is_null()
@@ -161,14 +162,55 @@ pub fn orders_to_check(
     Ok(batch)
 }
 
-/// Records a check that changed nothing, for many orders in one statement.
-pub fn touch_checked(conn: &mut DbConnection, ids: &[i64], at: NaiveDateTime) -> QueryResult<usize> {
+/// How a status check of an order went, when it changed nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checked {
+    /// The provider answered: consecutive errors start again from zero.
+    Answered,
+    /// The check failed: one more consecutive error.
+    Failed,
+    /// Not asked (the provider was down): only stamped, so the next batch moves on.
+    NotAsked,
+}
+
+/// Stamps many orders as checked in one statement. Not a move of the state machine
+/// (no version bump): when and how often an order was asked decides nothing by itself.
+pub fn touch_checked(conn: &mut DbConnection, ids: &[i64], at: NaiveDateTime, how: Checked) -> QueryResult<usize> {
     if ids.is_empty() {
         return Ok(0);
     }
-    diesel::update(orders::table.filter(orders::id.eq_any(ids)))
-        .set(orders::last_status_check.eq(at))
-        .execute(conn)
+    let target = orders::table.filter(orders::id.eq_any(ids));
+    let stamp = orders::last_status_check.eq(at);
+    match how {
+        Checked::Answered => diesel::update(target)
+            .set((stamp, orders::status_errors.eq(0)))
+            .execute(conn),
+        Checked::Failed => diesel::update(target)
+            .set((stamp, orders::status_errors.eq(orders::status_errors + 1)))
+            .execute(conn),
+        Checked::NotAsked => diesel::update(target).set(stamp).execute(conn),
+    }
+}
+
+/// Flags for review the active accepted orders of disabled or removed providers: no
+/// round syncs them any more, so an admin must decide. One guarded statement.
+pub fn flag_stranded(conn: &mut DbConnection, reason: &str) -> QueryResult<usize> {
+    let gone = providers::table
+        .filter(providers::enabled.eq(false).or(providers::deleted_at.is_not_null()))
+        .select(providers::id.nullable());
+    diesel::update(
+        orders::table
+            .filter(orders::forward_state.eq(ForwardState::Accepted.as_str()))
+            .filter(orders::status.eq_any([OrderStatus::Pending.as_str(), OrderStatus::Processing.as_str()]))
+            .filter(orders::review_reason.is_null())
+            .filter(orders::provider_id.eq_any(gone)),
+    )
+    .set((
+        orders::review_reason.eq(reason),
+        orders::version.eq(orders::version + 1),
+        orders::updated_at.eq(super::now()),
+    ))
+    .execute(conn)
 }
 
 pub fn set_multi_status(conn: &mut DbConnection, provider_id: i64, supported: bool) -> QueryResult<()> {

@@ -4,8 +4,10 @@
 pub mod account;
 pub mod money;
 pub mod order;
+pub mod order_state;
 pub mod settlement;
 
 pub use account::{Email, LedgerKind, Password, Role};
 pub use money::{Money, Rate};
 pub use order::{ForwardState, Link, OrderStatus};
+pub use order_state::{Move, OrderState};

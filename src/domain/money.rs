@@ -164,6 +164,11 @@ fixed_point!(
 );
 
 impl Money {
+    /// The largest amount or balance the panel holds: 10¹² units of the panel
+    /// currency. Far beyond any real balance, and twice it still fits an `i64` of
+    /// micro-units, so no sum of two can overflow in either database.
+    pub const MAX: Money = Money(1_000_000_000_000 * SCALE);
+
     pub fn checked_add(self, other: Money) -> Option<Money> {
         self.0.checked_add(other.0).map(Money)
     }

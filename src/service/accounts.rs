@@ -4,7 +4,6 @@ use std::sync::OnceLock;
 
 use chrono::NaiveDateTime;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel::Connection;
 
 use crate::crypto;
 use crate::db::models::{NewUserRow, UserRow};
@@ -201,7 +200,7 @@ pub fn ensure_account(state: &AppState, email: &Email, password: &Password, role
         Some(row) => {
             let hash = hash_password(state, password)?;
             let mut conn = state.conn()?;
-            conn.transaction(|c| {
+            db::write_transaction(&mut conn, |c| {
                 db::users::set_password_hash(c, row.id, &hash)?;
                 db::users::set_role(c, row.id, role.as_str())
             })?;

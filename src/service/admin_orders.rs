@@ -6,14 +6,15 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::db::models::OrderRow;
-use crate::db::orders::Transition;
-use crate::db::{self};
-use crate::domain::{ForwardState, OrderStatus};
+use crate::db::orders::{Guard, OrderPatch};
+use crate::db::{self, DbConnection};
+use crate::domain::{ForwardState, Move, OrderStatus};
 use crate::error::{AppError, AppResult};
 use crate::service::accounts;
 use crate::service::audit::{self, Actor};
 use crate::service::input::{self, lenient_string};
-use crate::service::orders::{self, OrderDraft, OrderView, Placement, StatusChange};
+use crate::service::order_machine::{self, Refusal};
+use crate::service::orders::{self, OrderDraft, OrderView, Placement};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -78,22 +79,69 @@ pub struct OrderEdit {
     pub remains: Option<String>,
     #[serde(default, deserialize_with = "lenient_string", alias = "admin_notes")]
     pub admin_notes: Option<String>,
+    /// The order's version the admin saw (optional): if it changed since, nothing is
+    /// saved and the answer is 409 with the order as it now is.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub version: Option<String>,
 }
 
 fn snapshot(order: &OrderRow) -> serde_json::Value {
     json!({
         "status": order.status, "startCount": order.start_count, "remains": order.remains,
         "adminNotes": order.admin_notes, "forwardState": order.forward_state,
-        "providerOrderId": order.provider_order_id,
+        "providerOrderId": order.provider_order_id, "reviewReason": order.review_reason,
+        "version": order.version,
     })
 }
 
-fn not_found(id: i64) -> AppError {
-    AppError::NotFound(format!("There is no order {id}."))
+/// The answer to a move the order's state no longer allows (or that lost a race):
+/// 409 with the order as it now is, so the admin decides again on what is there.
+fn conflict(conn: &mut DbConnection, id: i64, what: &str, why: Option<String>) -> AppError {
+    let why = why.unwrap_or_else(|| "it changed while this request was being handled".into());
+    let message = format!("Order {id} was not changed: {why}. {what}");
+    match orders::get_for_admin(conn, id) {
+        Ok(order) => AppError::Stale {
+            message,
+            current: Box::new(serde_json::to_value(order).unwrap_or_default()),
+        },
+        Err(e) => e,
+    }
 }
 
-/// Edits status, start count, remains and notes; settles the order for its new status
-/// and audits before/after, all in one transaction. Fields left out keep their value.
+/// Runs `decide` on the order read inside a write transaction and makes its move.
+/// A refused or lost move rolls back and answers 409 with the current order.
+fn guarded<F>(state: &AppState, id: i64, what: &str, decide: F) -> AppResult<OrderView>
+where
+    F: FnOnce(&mut DbConnection, &OrderRow) -> AppResult<Result<(), Refusal>>,
+{
+    /// Either error ends the transaction, so a refused move rolls back what it wrote.
+    enum Abort {
+        Error(AppError),
+        Refused(Refusal),
+    }
+    impl From<diesel::result::Error> for Abort {
+        fn from(e: diesel::result::Error) -> Self {
+            Abort::Error(e.into())
+        }
+    }
+    let mut conn = state.conn()?;
+    let outcome = db::write_transaction(&mut conn, |c| {
+        let current = order_machine::read(c, id).map_err(Abort::Error)?;
+        decide(c, &current).map_err(Abort::Error)?.map_err(Abort::Refused)
+    });
+    match outcome {
+        Ok(()) => orders::get_for_admin(&mut conn, id),
+        Err(Abort::Refused(Refusal::NotAllowed(why))) => Err(conflict(&mut conn, id, what, Some(why))),
+        Err(Abort::Refused(Refusal::Stale)) => Err(conflict(&mut conn, id, what, None)),
+        Err(Abort::Error(e)) => Err(e),
+    }
+}
+
+/// Edits status, start count, remains and notes as one guarded move: settled for the
+/// new status and audited before/after in the same transaction. Fields left out keep
+/// their value. An order being sent (in flight) or waiting for review is not edited
+/// (409); editing the status or counts of a queued order takes it out of the queue,
+/// since an admin now handles it.
 pub fn edit(state: &AppState, actor: &Actor, id: i64, edit: &OrderEdit) -> AppResult<OrderView> {
     let status = match edit.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(raw) => Some(OrderStatus::parse(raw).ok_or_else(|| {
@@ -113,13 +161,18 @@ pub fn edit(state: &AppState, actor: &Actor, id: i64, edit: &OrderEdit) -> AppRe
     };
     let start_count = number("startCount", "The start count", &edit.start_count)?;
     let remains = number("remains", "Remains", &edit.remains)?;
+    let expected_version = match edit.version.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        Some(v) => Some(input::whole_number("version", "The version", Some(v), 0, i64::MAX)?),
+        None => None,
+    };
     let notes = match &edit.admin_notes {
         None => None,
         Some(text) => Some(input::optional_text("adminNotes", "The admin notes", Some(text), 2000)?),
     };
-    let mut conn = state.conn()?;
-    db::write_transaction(&mut conn, |c| {
-        let current = db::orders::find(c, id)?.ok_or_else(|| not_found(id))?;
+    guarded(state, id, "Reload the order and edit it again.", |c, current| {
+        if expected_version.is_some_and(|v| v != current.version) {
+            return Ok(Err(Refusal::Stale));
+        }
         if let Some(Some(r)) = remains {
             if r > current.quantity {
                 return Err(AppError::validation(
@@ -128,30 +181,44 @@ pub fn edit(state: &AppState, actor: &Actor, id: i64, edit: &OrderEdit) -> AppRe
                 ));
             }
         }
-        let before = snapshot(&current);
-        let change = StatusChange {
-            status: status.unwrap_or(OrderStatus::parse(&current.status).unwrap_or(OrderStatus::Pending)),
-            provider_status: current.provider_status.clone(),
-            start_count: start_count.unwrap_or(current.start_count),
-            remains: remains.unwrap_or(current.remains),
-            checked_at: None,
+        // A form re-sends every field: only a value that differs counts as a change.
+        let changes_delivery = status.is_some_and(|s| s.as_str() != current.status)
+            || start_count.is_some_and(|n| n != current.start_count)
+            || remains.is_some_and(|n| n != current.remains);
+        let dequeue = changes_delivery && current.forward_state == ForwardState::Queued.as_str();
+        let patch = OrderPatch {
+            status: status.map(OrderStatus::as_str),
+            start_count,
+            remains,
+            admin_notes: notes.clone(),
+            forward_state: dequeue.then_some(ForwardState::Manual.as_str()),
+            next_attempt_at: dequeue.then_some(None),
+            // The admin has decided: a flagged order is no longer waiting for review.
+            review_reason: (changes_delivery && current.review_reason.is_some()).then_some(None),
+            status_errors: changes_delivery.then_some(0),
+            ..OrderPatch::default()
         };
-        orders::change_status(c, &current, &change, actor.user_id)?;
-        if let Some(notes) = &notes {
-            db::orders::set_admin_notes(c, id, notes.as_deref())?;
-        }
-        let after = db::orders::find(c, id)?.ok_or_else(|| not_found(id))?;
-        audit::record(
+        let moved = order_machine::apply(
             c,
-            actor,
-            "order.edit",
-            Some(&format!("order:{id}")),
-            Some(&before),
-            Some(&snapshot(&after)),
+            current,
+            Move::AdminEdit,
+            Guard::Version(current.version),
+            &patch,
+            actor.user_id,
         )?;
-        Ok(())
-    })?;
-    orders::get_for_admin(&mut conn, id)
+        if moved.is_ok() {
+            let after = order_machine::read(c, id)?;
+            audit::record(
+                c,
+                actor,
+                "order.edit",
+                Some(&format!("order:{id}")),
+                Some(&snapshot(current)),
+                Some(&snapshot(&after)),
+            )?;
+        }
+        Ok(moved.map(|_| ()))
+    })
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -163,9 +230,11 @@ pub struct Resolution {
     pub provider_order_id: Option<String>,
 }
 
-/// Resolves an order held for review (`unknown`): `resend` queues it again, `attach`
-/// records the provider's order id found in the provider's panel, `fail` fails and
-/// refunds it. Anything but an `unknown` order is a 409.
+/// Resolves an order waiting for review: `resend` queues it again (only when no
+/// provider order id is known), `attach` records the provider's order id (typed, or
+/// the one already known) and syncs it from then on, `fail` fails and refunds it,
+/// `resume` clears a flag raised by status sync. Each is one guarded move: of two
+/// admins resolving the same order at once, the second gets 409 and changes nothing.
 pub fn resolve(state: &AppState, actor: &Actor, id: i64, resolution: &Resolution) -> AppResult<OrderView> {
     let action = resolution
         .action
@@ -173,70 +242,75 @@ pub fn resolve(state: &AppState, actor: &Actor, id: i64, resolution: &Resolution
         .map(str::trim)
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let attach_id = input::optional_text(
+    let typed_id = input::optional_text(
         "providerOrderId",
         "The provider order id",
         resolution.provider_order_id.as_deref(),
         100,
     )?;
-    let (state_after, status_after, provider_order_id, refund) = match action.as_str() {
-        "resend" => (ForwardState::Queued, OrderStatus::Pending, None, false),
-        "attach" => {
-            let pid = attach_id
-                .clone()
-                .ok_or_else(|| AppError::validation("providerOrderId", "Enter the provider's order id to attach."))?;
-            (ForwardState::Accepted, OrderStatus::Pending, Some(pid), false)
-        }
-        "fail" => (ForwardState::Rejected, OrderStatus::Failed, None, true),
+    let mv = match action.as_str() {
+        "resend" => Move::Resend,
+        "attach" => Move::Attach,
+        "fail" => Move::Fail,
+        "resume" => Move::Resume,
         _ => {
             return Err(AppError::validation(
                 "action",
-                "The action must be resend, attach or fail.",
+                "The action must be resend, attach, fail or resume.",
             ))
         }
     };
-    let mut conn = state.conn()?;
-    db::write_transaction(&mut conn, |c| {
-        let current = db::orders::find(c, id)?.ok_or_else(|| not_found(id))?;
-        if current.forward_state != ForwardState::Unknown.as_str() {
-            return Err(AppError::Conflict {
-                code: "not_in_review",
-                message: format!(
-                    "Order {id} is {}, not waiting for review; nothing was changed.",
-                    current.forward_state
-                ),
-            });
-        }
-        let before = snapshot(&current);
-        db::orders::resolve_unknown(
-            c,
-            id,
-            &Transition {
-                forward_state: state_after,
-                status: status_after,
-                provider_order_id: provider_order_id.as_deref(),
-                next_attempt_at: None,
-                last_error: current.last_error.as_deref(),
+    let view = guarded(state, id, "Reload the review queue and decide again.", |c, current| {
+        let cleared = OrderPatch {
+            review_reason: Some(None),
+            status_errors: Some(0),
+            ..OrderPatch::default()
+        };
+        let in_review_only = current.forward_state == ForwardState::Unknown.as_str();
+        let patch = match mv {
+            Move::Resend => OrderPatch {
+                forward_state: Some(ForwardState::Queued.as_str()),
+                attempts: Some(0),
+                next_attempt_at: Some(None),
+                ..cleared
             },
-        )?;
-        if refund {
-            orders::settle(c, &current, OrderStatus::Failed, None, actor.user_id)?;
+            Move::Attach => {
+                let pid = typed_id.clone().or_else(|| current.provider_order_id.clone()).ok_or_else(|| {
+                    AppError::validation("providerOrderId", "Enter the provider's order id to attach.")
+                })?;
+                OrderPatch {
+                    forward_state: Some(ForwardState::Accepted.as_str()),
+                    provider_order_id: Some(Some(pid)),
+                    status: in_review_only.then_some(OrderStatus::Pending.as_str()),
+                    last_status_check: Some(None),
+                    ..cleared
+                }
+            }
+            Move::Fail => OrderPatch {
+                forward_state: in_review_only.then_some(ForwardState::Rejected.as_str()),
+                status: Some(OrderStatus::Failed.as_str()),
+                ..cleared
+            },
+            _ => cleared,
+        };
+        let moved = order_machine::apply(c, current, mv, Guard::Version(current.version), &patch, actor.user_id)?;
+        if moved.is_ok() {
+            let after = order_machine::read(c, id)?;
+            let mut after_json = snapshot(&after);
+            after_json["action"] = json!(action);
+            audit::record(
+                c,
+                actor,
+                "order.resolve",
+                Some(&format!("order:{id}")),
+                Some(&snapshot(current)),
+                Some(&after_json),
+            )?;
         }
-        let after = db::orders::find(c, id)?.ok_or_else(|| not_found(id))?;
-        let mut after_json = snapshot(&after);
-        after_json["action"] = json!(action);
-        audit::record(
-            c,
-            actor,
-            "order.resolve",
-            Some(&format!("order:{id}")),
-            Some(&before),
-            Some(&after_json),
-        )?;
-        Ok(())
+        Ok(moved.map(|_| ()))
     })?;
-    if state_after == ForwardState::Queued {
+    if mv == Move::Resend {
         state.wake.notify();
     }
-    orders::get_for_admin(&mut conn, id)
+    Ok(view)
 }

@@ -27,6 +27,12 @@ pub fn adjust(conn: &mut DbConnection, actor: &Actor, user_id: i64, draft: &Adju
     if amount.is_zero() {
         return Err(AppError::validation("amount", "The amount cannot be zero."));
     }
+    if amount.micros().abs() > Money::MAX.micros() {
+        return Err(AppError::Business {
+            code: "balance_limit",
+            message: format!("The amount can be at most {} either way.", Money::MAX),
+        });
+    }
     if amount.micros() % 10_000 != 0 {
         return Err(AppError::validation(
             "amount",
@@ -53,15 +59,19 @@ pub fn adjust(conn: &mut DbConnection, actor: &Actor, user_id: i64, draft: &Adju
                 allow_negative: false,
             },
         )?;
-        let db::ledger::PostingOutcome::Posted { balance_after, .. } = posted else {
-            return Err(AppError::business(
-                "insufficient_balance",
-                format!(
-                    "The balance is {}; deducting {} would take it below zero.",
-                    Money::from_micros(user.balance),
-                    amount
-                ),
-            ));
+        let balance_after = match posted {
+            db::ledger::PostingOutcome::Posted { balance_after, .. } => balance_after,
+            db::ledger::PostingOutcome::Refused => {
+                return Err(AppError::business(
+                    "insufficient_balance",
+                    format!(
+                        "The balance is {}; deducting {} would take it below zero.",
+                        Money::from_micros(user.balance),
+                        amount.checked_neg().unwrap_or(amount)
+                    ),
+                ))
+            }
+            db::ledger::PostingOutcome::OverLimit => return Err(crate::service::orders::over_limit()),
         };
         audit::record(
             c,

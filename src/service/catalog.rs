@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -125,7 +124,7 @@ pub fn create_category(conn: &mut DbConnection, actor: &Actor, draft: &CategoryD
         }
         _ => 0,
     };
-    conn.transaction(|c| {
+    db::write_transaction(conn, |c| {
         if db::catalog::find_category_by_name(c, &name)?.is_some() {
             return Err(category_taken(&name));
         }
@@ -149,7 +148,7 @@ pub fn update_category(
     id: i64,
     draft: &CategoryDraft,
 ) -> AppResult<CategoryRow> {
-    conn.transaction(|c| {
+    db::write_transaction(conn, |c| {
         let current = db::catalog::find_category(c, id)?.ok_or_else(|| category_not_found(id))?;
         let name = input::required_text("name", "The name", draft.name.as_deref().or(Some(&current.name)), 100)?;
         let sort_order = match draft.sort_order.as_deref() {
@@ -345,7 +344,7 @@ pub fn list_services(conn: &mut DbConnection) -> AppResult<Vec<ServiceView>> {
 }
 
 pub fn create_service(conn: &mut DbConnection, actor: &Actor, draft: &ServiceDraft) -> AppResult<ServiceView> {
-    conn.transaction(|c| {
+    db::write_transaction(conn, |c| {
         let fields = validate_service(c, draft, None)?;
         let id = db::catalog::insert_service(c, &fields).map_err(service_conflict)?;
         let view = get_service(c, id)?;
@@ -362,7 +361,7 @@ pub fn create_service(conn: &mut DbConnection, actor: &Actor, draft: &ServiceDra
 }
 
 pub fn update_service(conn: &mut DbConnection, actor: &Actor, id: i64, draft: &ServiceDraft) -> AppResult<ServiceView> {
-    conn.transaction(|c| {
+    db::write_transaction(conn, |c| {
         let current = db::catalog::find_service(c, id)?.ok_or_else(|| service_not_found(id))?;
         let fields = validate_service(c, draft, Some(&current))?;
         db::catalog::update_service(c, id, &fields).map_err(service_conflict)?;
@@ -438,7 +437,7 @@ pub fn import_services(
         .map_err(|e| providers::call_error(&provider.name, &e))?;
 
     let mut conn = state.conn()?;
-    conn.transaction(|c| {
+    db::write_transaction(&mut conn, |c| {
         let mut categories: HashMap<String, i64> = db::catalog::list_categories(c)?
             .into_iter()
             .map(|row| (row.name, row.id))

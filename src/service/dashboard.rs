@@ -98,7 +98,7 @@ pub fn load(state: &AppState) -> AppResult<Dashboard> {
         provider_cost_today: Money::from_micros(cost).round_to_cents(),
         profit_today: Money::from_micros(revenue - cost).round_to_cents(),
         queue_depth: by_state.get("queued").copied().unwrap_or(0) + by_state.get("in_flight").copied().unwrap_or(0),
-        waiting_for_review: by_state.get("unknown").copied().unwrap_or(0),
+        waiting_for_review: db::orders::count_waiting_for_review(&mut conn)?,
         providers: providers::list(&mut conn)?,
         last_round: db::sync::recent_rounds(&mut conn, 1)?.into_iter().next(),
         daily_orders,
@@ -110,13 +110,7 @@ pub fn refresh_review_count(state: &AppState) {
     let count = state
         .conn()
         .ok()
-        .and_then(|mut c| db::orders::count_by_forward_state(&mut c).ok())
-        .and_then(|counts| {
-            counts
-                .into_iter()
-                .find(|(s, _)| s == ForwardState::Unknown.as_str())
-                .map(|(_, n)| n)
-        })
+        .and_then(|mut c| db::orders::count_waiting_for_review(&mut c).ok())
         .unwrap_or(0);
     state.review_count.store(count, Ordering::Relaxed);
 }

@@ -7,6 +7,7 @@ pub mod balance;
 pub mod catalog;
 pub mod dashboard;
 pub mod input;
+pub mod order_machine;
 pub mod orders;
 pub mod pagination;
 pub mod providers;

@@ -84,6 +84,12 @@ pub struct AdminOrderFields {
     pub usd_to_bdt: Rate,
     pub attempts: i64,
     pub last_error: Option<String>,
+    /// Why the order waits for an admin, if it does.
+    pub review_reason: Option<String>,
+    /// Consecutive failed status checks.
+    pub status_errors: i64,
+    /// Send it back with an edit: a stale edit is refused with 409.
+    pub version: i64,
 }
 
 impl OrderView {
@@ -102,6 +108,9 @@ impl OrderView {
             usd_to_bdt: Rate::from_micros(row.usd_to_bdt),
             attempts: row.attempts,
             last_error: row.last_error.clone(),
+            review_reason: row.review_reason.clone(),
+            status_errors: row.status_errors,
+            version: row.version,
         });
         Ok(Self {
             id: row.id,
@@ -354,12 +363,16 @@ pub fn place_as(
                         allow_negative: false,
                     },
                 )?;
-                if posted == db::ledger::PostingOutcome::Refused {
-                    let whose = if manual.is_some() { "The user's" } else { "Your" };
-                    return Err(AppError::business(
-                        "insufficient_balance",
-                        format!("{whose} balance does not cover {total} {currency} for this request."),
-                    ));
+                match posted {
+                    db::ledger::PostingOutcome::Posted { .. } => {}
+                    db::ledger::PostingOutcome::Refused => {
+                        let whose = if manual.is_some() { "The user's" } else { "Your" };
+                        return Err(AppError::business(
+                            "insufficient_balance",
+                            format!("{whose} balance does not cover {total} {currency} for this request."),
+                        ));
+                    }
+                    db::ledger::PostingOutcome::OverLimit => return Err(over_limit()),
                 }
             }
             if let Some((actor, notes, charge)) = manual {
@@ -466,7 +479,7 @@ pub fn settle(
         LedgerKind::Refund
     };
     let note = format!("Order {} {}", order.id, status);
-    db::ledger::post(
+    let posted = db::ledger::post(
         conn,
         &db::ledger::Posting {
             user_id: order.user_id,
@@ -475,62 +488,24 @@ pub fn settle(
             order_id: Some(order.id),
             actor_id,
             note: Some(&note),
-            // A settlement follows what the provider delivered; it is never refused.
+            // A settlement follows what the provider delivered; it is never refused
+            // for want of balance.
             allow_negative: true,
         },
     )?;
-    Ok(amount)
-}
-
-/// A new status for an order, from the provider or an admin.
-#[derive(Debug, Clone)]
-pub struct StatusChange {
-    pub status: OrderStatus,
-    pub provider_status: Option<String>,
-    pub start_count: Option<i64>,
-    pub remains: Option<i64>,
-    /// When the provider was asked (sync), if it was.
-    pub checked_at: Option<NaiveDateTime>,
-}
-
-/// Applies `change` to `order` and settles it, in the caller's transaction. Remains
-/// outside 0..=quantity are clamped (and logged). Returns the ledger amount posted.
-pub fn change_status(
-    conn: &mut DbConnection,
-    order: &OrderRow,
-    change: &StatusChange,
-    actor_id: Option<i64>,
-) -> AppResult<Money> {
-    let remains = change.remains.map(|r| {
-        let clamped = r.clamp(0, order.quantity);
-        if clamped != r {
-            log::warn!(
-                "[STATUS_UPDATE] Order {} remains {r} is outside 0..={}; clamped to {clamped}",
-                order.id,
-                order.quantity
-            );
-        }
-        clamped
-    });
-    db::orders::update_status(
-        conn,
-        order.id,
-        &db::orders::StatusUpdate {
-            status: change.status,
-            provider_status: change.provider_status.as_deref(),
-            start_count: change.start_count,
-            remains,
-            checked_at: change.checked_at.or(order.last_status_check),
-        },
-    )?;
-    let posted = settle(conn, order, change.status, remains, actor_id)?;
-    if order.status != change.status.as_str() {
-        log::info!(
-            "[STATUS_UPDATE] Order {} status changed: {} -> {}",
-            order.id,
-            order.status,
-            change.status
-        );
+    match posted {
+        db::ledger::PostingOutcome::Posted { .. } => Ok(amount),
+        _ => Err(over_limit()),
     }
-    Ok(posted)
+}
+
+/// A posting that would take an amount or a balance past `Money::MAX`.
+pub fn over_limit() -> AppError {
+    AppError::business(
+        "balance_limit",
+        format!(
+            "Amounts and balances are limited to {} either way; nothing was changed.",
+            Money::MAX
+        ),
+    )
 }

@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::NaiveDateTime;
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use url::{Host, Url};
@@ -243,7 +242,7 @@ pub fn create(state: &AppState, actor: &Actor, draft: &ProviderDraft) -> AppResu
     let encrypted = state.key.encrypt(key)?;
     let hint = crypto::mask(key);
     let mut conn = state.conn()?;
-    conn.transaction(|c| {
+    db::write_transaction(&mut conn, |c| {
         if db::providers::name_taken(c, &valid.name, None)? {
             return Err(AppError::Conflict {
                 code: "provider_name_taken",
@@ -285,7 +284,7 @@ pub fn update(state: &AppState, actor: &Actor, id: i64, draft: &ProviderDraft) -
         Some(key) => Some((state.key.encrypt(key)?, crypto::mask(key))),
         None => None,
     };
-    conn.transaction(|c| {
+    db::write_transaction(&mut conn, |c| {
         if db::providers::name_taken(c, &valid.name, Some(id))? {
             return Err(AppError::Conflict {
                 code: "provider_name_taken",
@@ -321,7 +320,7 @@ pub fn update(state: &AppState, actor: &Actor, id: i64, draft: &ProviderDraft) -
 /// disabled) so past orders keep their history.
 pub fn delete(state: &AppState, actor: &Actor, id: i64) -> AppResult<bool> {
     let mut conn = state.conn()?;
-    conn.transaction(|c| {
+    db::write_transaction(&mut conn, |c| {
         let view = get(c, id)?;
         let soft = db::providers::delete(c, id)?;
         audit::record(

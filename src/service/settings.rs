@@ -26,7 +26,7 @@ pub fn set_usd_to_bdt(conn: &mut DbConnection, actor: &Actor, raw: Option<&str>)
             "The USD→BDT rate is unrealistically large.",
         ));
     }
-    diesel::Connection::transaction(conn, |c| {
+    db::write_transaction(conn, |c| {
         let before = usd_to_bdt(c)?;
         db::settings::set(c, db::settings::USD_TO_BDT, &rate.to_string())?;
         audit::record(

@@ -3,18 +3,21 @@
 //! the orders that did not change, and single-order checks on demand.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, TimeDelta};
 use serde::Serialize;
 
 use crate::db::models::{OrderRow, ProviderRow, SyncRoundRow};
+use crate::db::orders::{Guard, OrderPatch};
+use crate::db::sync::Checked;
 use crate::db::{self};
-use crate::domain::OrderStatus;
+use crate::domain::{Move, OrderStatus};
 use crate::error::{AppError, AppResult};
 use crate::provider::client::{CallError, ProviderClient};
 use crate::provider::reply::OrderStatusReply;
-use crate::service::orders::{self, OrderView, StatusChange};
+use crate::service::order_machine;
+use crate::service::orders::{self, OrderView};
 use crate::service::providers;
 use crate::state::AppState;
 
@@ -94,6 +97,14 @@ pub fn begin_round(state: &AppState, trigger: Trigger, runner: &str) -> AppResul
 /// Runs a begun round: every enabled provider in parallel, then records the totals and
 /// releases the lease.
 pub fn run_round(state: &AppState, round: &Round) -> AppResult<Counts> {
+    let stranded = db::sync::flag_stranded(
+        &mut *state.conn()?,
+        "Its provider is disabled or removed, so its status is no longer synced: re-enable the provider and \
+         resume, set the status by hand, or fail it.",
+    )?;
+    if stranded > 0 {
+        log::warn!("[STATUS_UPDATE] {stranded} active orders of disabled or removed providers held for review");
+    }
     let providers_list = db::providers::list(&mut *state.conn()?)?
         .into_iter()
         .filter(|p| p.enabled)
@@ -150,15 +161,57 @@ pub fn run_round(state: &AppState, round: &Round) -> AppResult<Counts> {
     Ok(total)
 }
 
-/// One provider's part of a round. A failed call ends it (returned with the counts so
-/// far); per-order errors are counted and the rest of the batch is applied.
+/// Consecutive failed status checks after which an order is held for review.
+pub const REVIEW_AFTER_ERRORS: i64 = 5;
+/// Consecutive failed calls after which a provider counts as down for this round.
+const OUTAGE_AFTER_FAILURES: usize = 3;
+/// How often a runner renews its round lease while it works (well inside the lease).
+const RENEW_EVERY: Duration = Duration::from_secs(20);
+
+/// Keeps the round's lease while a provider's part of it runs: renewed before a call
+/// once `RENEW_EVERY` has passed, so a long batch never lets a second round start.
+struct LeaseKeeper<'a> {
+    state: &'a AppState,
+    runner: &'a str,
+    renewed: Instant,
+}
+
+impl LeaseKeeper<'_> {
+    fn keep(&mut self) -> Result<(), String> {
+        if self.renewed.elapsed() < RENEW_EVERY {
+            return Ok(());
+        }
+        let renewed = self
+            .state
+            .conn()
+            .and_then(|mut c| Ok(db::sync::renew_round_lease(&mut c, self.runner, db::now() + ROUND_LEASE)?))
+            .map_err(|e| e.to_string())?;
+        if !renewed {
+            return Err("lost the round's lease".into());
+        }
+        self.renewed = Instant::now();
+        Ok(())
+    }
+}
+
+/// One provider's part of a round, batch after batch until every active order was
+/// checked once. A batch the provider refuses as a whole is checked order by order;
+/// each checked order is stamped, error or not, so the next batch moves on.
 fn sync_provider(state: &AppState, provider: &ProviderRow, round: &Round) -> ProviderOutcome {
     let mut counts = Counts::default();
     let client = providers::client(state, provider).map_err(|e| (counts, e.to_string()))?;
     let batch_size = state.config.sync_batch_size as i64;
-    let spacing = state.config.provider_call_spacing;
+    let mut calls = Calls {
+        client: &client,
+        spacing: state.config.provider_call_spacing,
+        first: true,
+        lease: LeaseKeeper {
+            state,
+            runner: &round.runner,
+            renewed: Instant::now(),
+        },
+    };
     let mut multi = provider.multi_status;
-    let mut first_call = true;
     loop {
         let batch = state
             .conn()
@@ -174,87 +227,117 @@ fn sync_provider(state: &AppState, provider: &ProviderRow, round: &Round) -> Pro
         if batch.is_empty() {
             return Ok(counts);
         }
-        let replies =
-            fetch_statuses(state, &client, provider, &batch, &mut multi, spacing, &mut first_call).map_err(|e| {
-                log::warn!("[PROVIDER_ERROR] sync of {} stopped: {e}", provider.name);
-                (counts, e.to_string())
-            })?;
-        counts += apply_batch(state, &batch, &replies).map_err(|e| (counts, e.to_string()))?;
-        let renewed = state
-            .conn()
-            .and_then(|mut c| {
-                Ok(db::sync::renew_round_lease(
-                    &mut c,
-                    &round.runner,
-                    db::now() + ROUND_LEASE,
-                )?)
-            })
-            .unwrap_or(false);
-        if !renewed {
-            return Err((counts, "lost the round's lease".into()));
+        let fetched = fetch_statuses(state, &mut calls, provider, &batch, &mut multi).map_err(|e| (counts, e))?;
+        counts += apply_batch(state, &batch, &fetched.replies, fetched.outage.is_some())
+            .map_err(|e| (counts, e.to_string()))?;
+        if let Some(outage) = fetched.outage {
+            log::warn!("[PROVIDER_ERROR] sync of {} stopped for this round: {outage}", provider.name);
+            return Err((counts, outage));
         }
+        calls.lease.keep().map_err(|e| (counts, e))?;
     }
 }
 
-fn pause(spacing: Duration, first_call: &mut bool) {
-    if !*first_call && !spacing.is_zero() {
-        std::thread::sleep(spacing);
+/// Calls to one provider within a round: spaced, and keeping the round's lease.
+struct Calls<'a> {
+    client: &'a ProviderClient,
+    spacing: Duration,
+    first: bool,
+    lease: LeaseKeeper<'a>,
+}
+
+impl Calls<'_> {
+    /// Waits the spacing since the previous call and renews the lease if due.
+    fn before_call(&mut self) -> Result<(), String> {
+        if !self.first && !self.spacing.is_zero() {
+            std::thread::sleep(self.spacing);
+        }
+        self.first = false;
+        self.lease.keep()
     }
-    *first_call = false;
+}
+
+type Replies = HashMap<String, Result<OrderStatusReply, String>>;
+
+/// A batch's answers, and whether the provider looked down (calls failing one after
+/// another), in which case the orders without an answer are not blamed for it.
+struct Fetched {
+    replies: Replies,
+    outage: Option<String>,
 }
 
 /// The provider's answers for a batch, keyed by provider order id. Uses multi-status
-/// unless the provider is known not to support it; on the first refusal it checks one
-/// order alone, and if that works remembers the provider as single-order only.
+/// unless the provider is known not to support it. A multi-status call that fails as
+/// a whole (an error for the batch, a 5xx, a timeout) falls back to one call per
+/// order for this batch; the first time a provider refuses multi-status, a working
+/// single-order call marks it as single-order only. `Err` only when the round's lease
+/// is lost.
 fn fetch_statuses(
     state: &AppState,
-    client: &ProviderClient,
+    calls: &mut Calls<'_>,
     provider: &ProviderRow,
     batch: &[OrderRow],
     multi: &mut Option<bool>,
-    spacing: Duration,
-    first_call: &mut bool,
-) -> Result<HashMap<String, Result<OrderStatusReply, String>>, CallError> {
+) -> Result<Fetched, String> {
     let ids: Vec<String> = batch.iter().filter_map(|o| o.provider_order_id.clone()).collect();
+    let mut learning = false;
     if *multi != Some(false) {
-        pause(spacing, first_call);
-        match client.statuses(&ids) {
+        calls.before_call()?;
+        match calls.client.statuses(&ids) {
             Ok(replies) => {
                 if multi.is_none() {
                     remember_multi(state, provider.id, true);
                     *multi = Some(true);
                 }
-                return Ok(replies);
+                return Ok(Fetched { replies, outage: None });
             }
-            Err(e @ CallError::BeforeSend(_)) => return Err(e),
-            Err(e) if *multi == Some(true) => return Err(e),
+            Err(e @ CallError::BeforeSend(_)) => {
+                return Ok(Fetched {
+                    replies: HashMap::new(),
+                    outage: Some(e.to_string()),
+                })
+            }
             Err(e) => {
+                learning = multi.is_none();
                 log::info!(
-                    "[STATUS_UPDATE] {} refused a multi-status call ({e}); trying single-order status",
-                    provider.name
+                    "[STATUS_UPDATE] {} failed a multi-status call for {} orders ({e}); checking them one by one",
+                    provider.name,
+                    ids.len()
                 );
-                // Decided below by whether a single-order call works.
             }
         }
     }
     let mut replies = HashMap::new();
+    let mut failures_in_a_row = 0;
     for id in ids {
-        pause(spacing, first_call);
-        match client.status(&id) {
+        calls.before_call()?;
+        match calls.client.status(&id) {
             Ok(reply) => {
                 replies.insert(id, Ok(reply));
+                failures_in_a_row = 0;
+                if learning {
+                    remember_multi(state, provider.id, false);
+                    *multi = Some(false);
+                    learning = false;
+                }
             }
             Err(CallError::Provider { message, .. }) => {
                 replies.insert(id, Err(message));
+                failures_in_a_row = 0;
             }
-            Err(e) => return Err(e),
-        }
-        if multi.is_none() {
-            remember_multi(state, provider.id, false);
-            *multi = Some(false);
+            Err(e) => {
+                failures_in_a_row += 1;
+                if failures_in_a_row >= OUTAGE_AFTER_FAILURES {
+                    return Ok(Fetched {
+                        replies,
+                        outage: Some(e.to_string()),
+                    });
+                }
+                replies.insert(id, Err(e.to_string()));
+            }
         }
     }
-    Ok(replies)
+    Ok(Fetched { replies, outage: None })
 }
 
 fn remember_multi(state: &AppState, provider_id: i64, supported: bool) {
@@ -266,22 +349,39 @@ fn remember_multi(state: &AppState, provider_id: i64, supported: bool) {
     }
 }
 
-/// What a reply means for an order: a change to apply, nothing new, or an error.
+/// What a reply means for an order.
 enum Verdict {
-    Change(StatusChange),
+    /// A change to apply.
+    Change(Box<OrderPatch>),
+    /// Nothing new.
     Same,
+    /// The check failed; after `REVIEW_AFTER_ERRORS` in a row the order is held.
     Error(String),
+    /// An answer the panel cannot act on: held for review with the provider's words.
+    Review(String),
+    /// No answer because the provider is down: not the order's fault.
+    NotAsked,
 }
 
-fn judge(order: &OrderRow, reply: Option<&Result<OrderStatusReply, String>>, now: NaiveDateTime) -> Verdict {
+fn judge(order: &OrderRow, reply: Option<&Result<OrderStatusReply, String>>, outage: bool, now: NaiveDateTime) -> Verdict {
     let reply = match reply {
+        None if outage => return Verdict::NotAsked,
         None => return Verdict::Error("missing from the provider's reply".into()),
         Some(Err(message)) => return Verdict::Error(message.clone()),
         Some(Ok(reply)) => reply,
     };
     let Some(status) = OrderStatus::from_provider(&reply.status) else {
-        return Verdict::Error(format!("unrecognised status '{}'", reply.raw_status));
+        return Verdict::Review(format!(
+            "The provider reports the status '{}', which the panel cannot map; set the status by hand.",
+            reply.raw_status
+        ));
     };
+    if status == OrderStatus::Partial && reply.remains.is_none() {
+        return Verdict::Review(
+            "The provider reports Partial without saying how many remain; set remains by hand to refund the rest."
+                .into(),
+        );
+    }
     let remains = reply.remains.map(|r| r.clamp(0, order.quantity));
     let unchanged = order.status == status.as_str()
         && order.remains == remains
@@ -290,48 +390,94 @@ fn judge(order: &OrderRow, reply: Option<&Result<OrderStatusReply, String>>, now
     if unchanged {
         return Verdict::Same;
     }
-    Verdict::Change(StatusChange {
-        status,
-        provider_status: Some(reply.raw_status.clone()),
-        start_count: reply.start_count.or(order.start_count),
-        remains: reply.remains,
-        checked_at: Some(now),
-    })
+    Verdict::Change(Box::new(OrderPatch {
+        status: Some(status.as_str()),
+        provider_status: Some(Some(reply.raw_status.clone())),
+        start_count: Some(reply.start_count.or(order.start_count)),
+        remains: Some(reply.remains),
+        last_status_check: Some(Some(now)),
+        status_errors: Some(0),
+        ..OrderPatch::default()
+    }))
 }
 
-/// Applies a batch: a transaction per changed order, one statement for the rest.
-fn apply_batch(
-    state: &AppState,
-    batch: &[OrderRow],
-    replies: &HashMap<String, Result<OrderStatusReply, String>>,
-) -> AppResult<Counts> {
+/// Applies a batch: one guarded move per changed or escalated order (skipped if the
+/// order changed since the batch was read: its reply is stale), one statement each
+/// for the unchanged, the failed and the unasked.
+fn apply_batch(state: &AppState, batch: &[OrderRow], replies: &Replies, outage: bool) -> AppResult<Counts> {
     let now = db::now();
-    let mut counts = Counts {
-        checked: batch.len() as i64,
-        ..Counts::default()
-    };
-    let mut untouched = Vec::new();
+    let mut counts = Counts::default();
+    let (mut same, mut failed, mut unasked) = (Vec::new(), Vec::new(), Vec::new());
     let mut conn = state.conn()?;
     for order in batch {
         let reply = order.provider_order_id.as_ref().and_then(|id| replies.get(id));
-        match judge(order, reply, now) {
-            Verdict::Same => untouched.push(order.id),
-            Verdict::Error(message) => {
+        let (mv, patch) = match judge(order, reply, outage, now) {
+            Verdict::NotAsked => {
+                unasked.push(order.id);
+                continue;
+            }
+            Verdict::Same => {
+                counts.checked += 1;
+                same.push(order.id);
+                continue;
+            }
+            Verdict::Error(message) if order.status_errors + 1 < REVIEW_AFTER_ERRORS => {
                 log::warn!("[PROVIDER_ERROR] Order {} status check failed: {message}", order.id);
+                counts.checked += 1;
                 counts.errors += 1;
-                untouched.push(order.id);
+                failed.push(order.id);
+                continue;
             }
-            Verdict::Change(change) => {
-                db::write_transaction(&mut conn, |c| {
-                    // Re-read inside the transaction: an admin may have edited it meanwhile.
-                    let current = db::orders::find(c, order.id)?.ok_or_else(|| AppError::internal("order vanished"))?;
-                    orders::change_status(c, &current, &change, None)
-                })?;
-                counts.changed += 1;
+            Verdict::Error(message) => (
+                Move::Escalate,
+                OrderPatch {
+                    review_reason: Some(Some(format!(
+                        "Its status check failed {REVIEW_AFTER_ERRORS} times in a row; the provider last said: {message}"
+                    ))),
+                    status_errors: Some(order.status_errors + 1),
+                    last_status_check: Some(Some(now)),
+                    ..OrderPatch::default()
+                },
+            ),
+            Verdict::Review(reason) => (
+                Move::Escalate,
+                OrderPatch {
+                    provider_status: reply
+                        .and_then(|r| r.as_ref().ok())
+                        .map(|r| Some(r.raw_status.clone())),
+                    review_reason: Some(Some(reason)),
+                    last_status_check: Some(Some(now)),
+                    ..OrderPatch::default()
+                },
+            ),
+            Verdict::Change(patch) => (Move::SyncUpdate, *patch),
+        };
+        counts.checked += 1;
+        let moved = db::write_transaction(&mut conn, |c| {
+            order_machine::apply(c, order, mv, Guard::Version(order.version), &patch, None)
+        })?;
+        match moved {
+            Ok(_) if mv == Move::Escalate => {
+                counts.errors += 1;
+                log::warn!(
+                    "[STATUS_UPDATE] Order {} held for review: {}",
+                    order.id,
+                    patch.review_reason.clone().flatten().unwrap_or_default()
+                );
             }
+            Ok(_) => counts.changed += 1,
+            // Moved by someone else (an admin) since the batch was read: the reply is
+            // older than that decision, so it is not applied; the next round asks again.
+            Err(refusal) => log::info!(
+                "[STATUS_UPDATE] Order {}: reply not applied ({refusal:?}); it changed during the call",
+                order.id
+            ),
         }
     }
-    db::sync::touch_checked(&mut conn, &untouched, now)?;
+    db::sync::touch_checked(&mut conn, &same, now, Checked::Answered)?;
+    db::sync::touch_checked(&mut conn, &failed, now, Checked::Failed)?;
+    // Unasked orders are stamped too, so an outage does not pin the same batch first.
+    db::sync::touch_checked(&mut conn, &unasked, now, Checked::NotAsked)?;
     Ok(counts)
 }
 
@@ -368,6 +514,12 @@ pub fn check_order(
             ),
         ));
     };
+    if order.forward_state != crate::domain::ForwardState::Accepted.as_str() || order.review_reason.is_some() {
+        return Err(AppError::Conflict {
+            code: "in_review",
+            message: format!("Order {id} waits for an admin's review, so its status is not synced until it is resolved."),
+        });
+    }
     let status = OrderStatus::parse(&order.status).unwrap_or(OrderStatus::Pending);
     let recent = order.last_status_check.is_some_and(|t| db::now() - t < RECHECK_AFTER);
     if !force && (status.is_terminal() || recent) {
@@ -398,7 +550,7 @@ pub fn check_order(
         reply.as_ref().map(Clone::clone).map_err(ToString::to_string),
     )]);
     let counts = match &reply {
-        Ok(_) => apply_batch(state, std::slice::from_ref(&order), &replies)?,
+        Ok(_) => apply_batch(state, std::slice::from_ref(&order), &replies, false)?,
         Err(_) => Counts {
             checked: 1,
             changed: 0,

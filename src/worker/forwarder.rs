@@ -12,12 +12,12 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDateTime;
 
 use crate::db::models::OrderRow;
-use crate::db::orders::{LeaseCheck, Transition};
+use crate::db::orders::{Guard, OrderPatch};
 use crate::db::{self};
-use crate::domain::{ForwardState, OrderStatus};
+use crate::domain::{ForwardState, Move, OrderStatus};
 use crate::error::AppResult;
 use crate::provider::client::{CallError, NewProviderOrder, ProviderClient};
-use crate::service::orders::settle;
+use crate::service::order_machine;
 use crate::service::providers::{self, OnAmbiguous};
 use crate::state::AppState;
 
@@ -112,7 +112,7 @@ fn forward_next(state: &AppState, owner: &str, clients: &mut HashMap<i64, Cached
     record(
         state,
         &order,
-        LeaseCheck::Owner(owner),
+        Reporter::Worker(owner),
         attempt,
         on_ambiguous,
         &provider_name,
@@ -157,112 +157,139 @@ fn client_for<'a>(
     clients.get(&provider_id).ok_or_else(|| "provider cache".to_string())
 }
 
-/// Records an attempt's outcome in one transaction, with the refund where it fails.
+/// Where an outcome comes from: the worker that holds the lease, or the recovery of
+/// an expired lease (whose worker is presumed dead).
+#[derive(Debug, Clone, Copy)]
+enum Reporter<'a> {
+    Worker(&'a str),
+    Recovery,
+}
+
+/// Records an attempt's outcome as one move of the state machine, with the refund
+/// where it fails. A worker whose lease was lost still records an order id the
+/// provider gave it (`record_late_answer`): never dropped, never resent.
 fn record(
     state: &AppState,
     order: &OrderRow,
-    lease: LeaseCheck<'_>,
+    reporter: Reporter<'_>,
     attempt: Attempt,
     on_ambiguous: OnAmbiguous,
     provider: &str,
 ) -> AppResult<()> {
     let id = order.id;
+    let now = db::now();
     let delays = &state.config.forward_retry_delays;
     let retry_at = |attempts: i64| -> Option<NaiveDateTime> {
         let index = usize::try_from(attempts - 1).ok()?;
         let delay = delays.get(index)?;
-        Some(db::now() + chrono::TimeDelta::from_std(*delay).ok()?)
+        Some(now + chrono::TimeDelta::from_std(*delay).ok()?)
     };
-    let attempt = match attempt {
-        Attempt::NoAnswer(message) if on_ambiguous == OnAmbiguous::Retry => Attempt::NotSent(message),
-        other => other,
+    let (attempt, not_before) = match (attempt, reporter) {
+        // A dead worker's call may still be answered: its order waits one more lease
+        // before it is sent again, so a late answer is recorded instead of buying twice.
+        (Attempt::NoAnswer(message), Reporter::Recovery) if on_ambiguous == OnAmbiguous::Retry => {
+            (Attempt::NotSent(message), Some(now + lease_duration(state)))
+        }
+        (Attempt::NoAnswer(message), _) if on_ambiguous == OnAmbiguous::Retry => (Attempt::NotSent(message), None),
+        (other, _) => (other, None),
+    };
+    let released = OrderPatch {
+        lease_owner: Some(None),
+        lease_until: Some(None),
+        ..OrderPatch::default()
+    };
+    let failed = |message: &str| OrderPatch {
+        forward_state: Some(ForwardState::Rejected.as_str()),
+        status: Some(OrderStatus::Failed.as_str()),
+        next_attempt_at: Some(None),
+        last_error: Some(Some(message.to_string())),
+        ..released.clone()
+    };
+    let held = |message: &str| OrderPatch {
+        forward_state: Some(ForwardState::Unknown.as_str()),
+        next_attempt_at: Some(None),
+        last_error: Some(Some(message.to_string())),
+        ..released.clone()
+    };
+    let (mv, patch, log_line) = match &attempt {
+        Attempt::Accepted(provider_order_id) => (
+            Move::Accept,
+            OrderPatch {
+                forward_state: Some(ForwardState::Accepted.as_str()),
+                provider_order_id: Some(Some(provider_order_id.clone())),
+                next_attempt_at: Some(None),
+                last_error: Some(None),
+                ..released.clone()
+            },
+            format!("[ORDER_FORWARD] Order {id} accepted by {provider} as {provider_order_id}"),
+        ),
+        Attempt::Refused(message) => (
+            Move::Refuse,
+            failed(message),
+            format!("[PROVIDER_ERROR] Order {id} refused by {provider}: {message}; failed and refunded"),
+        ),
+        Attempt::NotSent(message) => match retry_at(order.attempts).map(|at| at.max(not_before.unwrap_or(at))) {
+            Some(at) => (
+                Move::Requeue,
+                OrderPatch {
+                    forward_state: Some(ForwardState::Queued.as_str()),
+                    next_attempt_at: Some(Some(at)),
+                    last_error: Some(Some(message.clone())),
+                    ..released.clone()
+                },
+                format!(
+                    "[ORDER_FORWARD] Order {id} not sent to {provider} ({message}); retry {} at {at}",
+                    order.attempts
+                ),
+            ),
+            // Out of retries after a dead worker's call: still ambiguous, so an admin decides.
+            None if not_before.is_some() => (
+                Move::HoldForReview,
+                held(message),
+                format!("[PROVIDER_ERROR] Order {id}: its worker died during the last allowed attempt ({message}); held for review"),
+            ),
+            None => (
+                Move::Refuse,
+                failed(message),
+                format!(
+                    "[PROVIDER_ERROR] Order {id} could not be sent to {provider} after {} attempts ({message}); failed and refunded",
+                    order.attempts
+                ),
+            ),
+        },
+        Attempt::NoAnswer(message) => (
+            Move::HoldForReview,
+            held(message),
+            format!(
+                "[PROVIDER_ERROR] Order {id}: no usable answer from {provider} after sending ({message}); held for review"
+            ),
+        ),
+    };
+    let guard = match reporter {
+        Reporter::Worker(owner) => Guard::Lease(owner),
+        Reporter::Recovery => Guard::Version(order.version),
     };
     let mut conn = state.conn()?;
     db::write_transaction(&mut conn, |c| {
-        let (transition, refund, log_line) = match &attempt {
-            Attempt::Accepted(provider_order_id) => (
-                Transition {
-                    forward_state: ForwardState::Accepted,
-                    status: OrderStatus::Pending,
-                    provider_order_id: Some(provider_order_id),
-                    next_attempt_at: None,
-                    last_error: None,
-                },
-                false,
-                format!("[ORDER_FORWARD] Order {id} accepted by {provider} as {provider_order_id}"),
-            ),
-            Attempt::Refused(message) => (
-                Transition {
-                    forward_state: ForwardState::Rejected,
-                    status: OrderStatus::Failed,
-                    provider_order_id: None,
-                    next_attempt_at: None,
-                    last_error: Some(message),
-                },
-                true,
-                format!("[PROVIDER_ERROR] Order {id} refused by {provider}: {message}; failed and refunded"),
-            ),
-            Attempt::NotSent(message) => match retry_at(order.attempts) {
-                Some(at) => (
-                    Transition {
-                        forward_state: ForwardState::Queued,
-                        status: OrderStatus::Pending,
-                        provider_order_id: None,
-                        next_attempt_at: Some(at),
-                        last_error: Some(message),
-                    },
-                    false,
-                    format!("[ORDER_FORWARD] Order {id} not sent to {provider} ({message}); retry {} at {at}", order.attempts),
-                ),
-                None => (
-                    Transition {
-                        forward_state: ForwardState::Rejected,
-                        status: OrderStatus::Failed,
-                        provider_order_id: None,
-                        next_attempt_at: None,
-                        last_error: Some(message),
-                    },
-                    true,
-                    format!(
-                        "[PROVIDER_ERROR] Order {id} could not be sent to {provider} after {} attempts ({message}); failed and refunded",
-                        order.attempts
-                    ),
+        match order_machine::apply(c, order, mv, guard, &patch, None)? {
+            Ok(_) if matches!(attempt, Attempt::Accepted(_)) => log::info!("{log_line}"),
+            Ok(_) => log::warn!("{log_line}"),
+            Err(_) => match &attempt {
+                Attempt::Accepted(provider_order_id) => {
+                    order_machine::record_late_answer(c, id, provider_order_id, provider)?
+                }
+                _ => log::warn!(
+                    "[ORDER_FORWARD] Order {id}: lease lost before this outcome was recorded ({log_line}); \
+                     the order is left to its new holder"
                 ),
             },
-            Attempt::NoAnswer(message) => (
-                Transition {
-                    forward_state: ForwardState::Unknown,
-                    status: OrderStatus::Pending,
-                    provider_order_id: None,
-                    next_attempt_at: None,
-                    last_error: Some(message),
-                },
-                false,
-                format!(
-                    "[PROVIDER_ERROR] Order {id}: no usable answer from {provider} after sending ({message}); held for review"
-                ),
-            ),
-        };
-        if !db::orders::finish_attempt(c, id, lease, &transition)? {
-            log::warn!(
-                "[ORDER_FORWARD] Order {id}: lease lost before the outcome was recorded; left to its new holder"
-            );
-            return Ok(());
-        }
-        if refund {
-            settle(c, order, OrderStatus::Failed, None, None)?;
-        }
-        if matches!(attempt, Attempt::Accepted(_)) {
-            log::info!("{log_line}");
-        } else {
-            log::warn!("{log_line}");
         }
         Ok(())
     })
 }
 
-/// Orders whose worker died mid-call (lease expired): the provider may have them, so
-/// they are treated as "no usable answer after sending".
+/// Orders whose worker died mid-call (lease expired on the database's clock): the
+/// provider may have them, so they are treated as "no usable answer after sending".
 pub fn recover_expired_leases(state: &AppState) -> AppResult<usize> {
     let now = db::now();
     let expired = db::orders::expired_leases(&mut *state.conn()?, now, 100)?;
@@ -278,14 +305,7 @@ pub fn recover_expired_leases(state: &AppState) -> AppResult<usize> {
             None => (OnAmbiguous::Review, "?".into()),
         };
         let attempt = Attempt::NoAnswer("the worker stopped during the call (its lease expired)".into());
-        record(
-            state,
-            order,
-            LeaseCheck::ExpiredBefore(now),
-            attempt,
-            on_ambiguous,
-            &name,
-        )?;
+        record(state, order, Reporter::Recovery, attempt, on_ambiguous, &name)?;
     }
     if !expired.is_empty() {
         state.wake.notify();

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+
 use super::wake::Wake;
 use crate::db;
 use crate::service::sync::{self, Trigger};
@@ -13,10 +14,19 @@ use crate::state::AppState;
 /// The longest the scheduler sleeps before looking at the schedule again (another
 /// process may have moved it, or died holding it).
 const MAX_SLEEP: Duration = Duration::from_secs(5);
+/// How often this process re-measures its clock against the database's.
+const CALIBRATE_EVERY: Duration = Duration::from_secs(60);
 
 pub fn run(state: AppState, runner: String, shutdown: Arc<AtomicBool>, stop_signal: Arc<Wake>) {
+    let mut calibrated = std::time::Instant::now();
     while !shutdown.load(Ordering::SeqCst) {
         let seen = stop_signal.generation();
+        if calibrated.elapsed() >= CALIBRATE_EVERY {
+            if let Err(e) = state.conn().and_then(|mut c| Ok(db::clock::calibrate(&mut c)?)) {
+                log::warn!("could not read the database's clock: {e}");
+            }
+            calibrated = std::time::Instant::now();
+        }
         crate::service::dashboard::refresh_review_count(&state);
         match sync::begin_round(&state, Trigger::Schedule, &runner) {
             Ok(Some(round)) => {

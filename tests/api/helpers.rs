@@ -208,7 +208,7 @@ impl TestApp {
     pub fn deposit(&self, user_id: i64, amount: &str) {
         let amount = Money::parse(amount).unwrap();
         let mut conn = self.state.conn().unwrap();
-        diesel::Connection::transaction(&mut *conn, |c| {
+        smm_panel::db::write_transaction(&mut conn, |c| {
             smm_panel::db::ledger::post(
                 c,
                 &smm_panel::db::ledger::Posting {

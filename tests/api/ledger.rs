@@ -7,7 +7,8 @@ use serde_json::json;
 use smm_panel::domain::{settlement, Money, OrderStatus, Role};
 use smm_panel::service::audit::Actor;
 use smm_panel::service::balance::{self, AdjustmentDraft};
-use smm_panel::service::orders::{self, OrderDraft, StatusChange};
+use smm_panel::service::admin_orders::{self, OrderEdit};
+use smm_panel::service::orders::{self, OrderDraft};
 
 use crate::helpers::*;
 
@@ -103,19 +104,16 @@ fn balances_always_equal_the_ledger_and_orders_settle_exactly() {
                     }
                     Op::SetStatus { order, status, remains } => {
                         if let Some(id) = placed.get(order % placed.len().max(1)).copied() {
-                            let mut conn = app.state.conn().unwrap();
-                            smm_panel::db::write_transaction(&mut conn, |c| {
-                                let row = smm_panel::db::orders::find(c, id)?.unwrap();
-                                let change = StatusChange {
-                                    status: OrderStatus::ALL[status],
-                                    provider_status: None,
-                                    start_count: None,
-                                    remains: Some(remains),
-                                    checked_at: None,
-                                };
-                                orders::change_status(c, &row, &change, None)
-                            })
-                            .unwrap();
+                            let edit = OrderEdit {
+                                status: Some(OrderStatus::ALL[status].as_str().into()),
+                                remains: Some(remains.to_string()),
+                                ..Default::default()
+                            };
+                            if let Err(e) = admin_orders::edit(&app.state, &actor, id, &edit) {
+                                // Remains out of range, or a worker is sending the order:
+                                // either way the edit is refused whole.
+                                prop_assert!(matches!(e.code(), "validation_error" | "order_changed"), "{}", e);
+                            }
                         }
                         false
                     }

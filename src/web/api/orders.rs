@@ -50,6 +50,9 @@ pub struct OrdersQuery {
     pub forward_state: Option<String>,
     #[serde(rename = "isManual")]
     pub is_manual: Option<String>,
+    /// Only orders waiting for an admin's review.
+    #[serde(rename = "needsReview")]
+    pub needs_review: Option<String>,
     /// `YYYY-MM-DD`, inclusive.
     pub from: Option<String>,
     /// `YYYY-MM-DD`, inclusive.
@@ -94,8 +97,13 @@ impl OrdersQuery {
             Some(raw) => Some(crate::service::input::flag("isManual", "isManual", Some(&raw), false)?),
             None => None,
         };
+        let needs_review = match non_empty(&self.needs_review) {
+            Some(raw) => crate::service::input::flag("needsReview", "needsReview", Some(&raw), false)?,
+            None => false,
+        };
         Ok(OrderFilter {
             is_manual,
+            needs_review,
             created_from: from.and_then(|d| d.and_hms_opt(0, 0, 0)),
             created_before: to.and_then(|d| d.succ_opt()).and_then(|d| d.and_hms_opt(0, 0, 0)),
             user_id: crate::service::input::optional_id("userId", "userId", non_empty(&self.user_id).as_deref())?,
@@ -122,6 +130,7 @@ pub async fn list_own(
         user_id: Some(user.id),
         provider_id: None,
         forward_state: None,
+        needs_review: false,
         ..query.filter()?
     };
     let list = state

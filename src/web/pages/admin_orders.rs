@@ -193,6 +193,7 @@ pub async fn edit(
             FlashKind::Error,
             format!("Not saved: {e} Nothing was changed."),
         ),
+        Err(e @ AppError::Stale { .. }) => session::flash(&session, FlashKind::Error, e.to_string()),
         Err(e) => return Err(e.into()),
     }
     Ok(see_other(&format!("/admin/orders/{id}")))
@@ -222,7 +223,7 @@ pub async fn resolve(
                 format!("Order {id}: {action} done; it is now {}.", order.forward_state),
             )
         }
-        Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) => {
+        Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. } | AppError::Stale { .. })) => {
             session::flash(&session, FlashKind::Error, e.to_string())
         }
         Err(e) => return Err(e.into()),
@@ -246,7 +247,7 @@ pub async fn review(
 ) -> Result<HttpResponse, PageError> {
     let page = PageRequest::parse(&query)?;
     let filter = crate::db::orders::OrderFilter {
-        forward_state: Some(ForwardState::Unknown),
+        needs_review: true,
         ..Default::default()
     };
     let orders = state
