@@ -32,6 +32,7 @@ pub enum AppError {
     /// is the order as it now is, so the caller can decide again.
     #[error("{message}")]
     Stale {
+        code: &'static str,
         message: String,
         current: Box<serde_json::Value>,
     },
@@ -81,8 +82,7 @@ impl AppError {
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
-            Self::Stale { .. } => "order_changed",
-            Self::Conflict { code, .. } | Self::Business { code, .. } | Self::Provider { code, .. } => code,
+            Self::Stale { code, .. } | Self::Conflict { code, .. } | Self::Business { code, .. } | Self::Provider { code, .. } => code,
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal_error",

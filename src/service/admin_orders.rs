@@ -94,13 +94,21 @@ fn snapshot(order: &OrderRow) -> serde_json::Value {
     })
 }
 
-/// The answer to a move the order's state no longer allows (or that lost a race):
-/// 409 with the order as it now is, so the admin decides again on what is there.
-fn conflict(conn: &mut DbConnection, id: i64, what: &str, why: Option<String>) -> AppError {
-    let why = why.unwrap_or_else(|| "it changed while this request was being handled".into());
+/// The answer to a move the order's state does not allow (`code`), or that lost a
+/// race (`order_changed`): 409 with the order as it now is, so the admin decides
+/// again on what is there.
+fn conflict(conn: &mut DbConnection, id: i64, what: &str, refusal: Refusal, code: &'static str) -> AppError {
+    let (code, why) = match refusal {
+        Refusal::NotAllowed(why) => (code, why),
+        Refusal::Stale => (
+            "order_changed",
+            "it changed while this request was being handled".to_string(),
+        ),
+    };
     let message = format!("Order {id} was not changed: {why}. {what}");
     match orders::get_for_admin(conn, id) {
         Ok(order) => AppError::Stale {
+            code,
             message,
             current: Box::new(serde_json::to_value(order).unwrap_or_default()),
         },
@@ -110,7 +118,7 @@ fn conflict(conn: &mut DbConnection, id: i64, what: &str, why: Option<String>) -
 
 /// Runs `decide` on the order read inside a write transaction and makes its move.
 /// A refused or lost move rolls back and answers 409 with the current order.
-fn guarded<F>(state: &AppState, id: i64, what: &str, decide: F) -> AppResult<OrderView>
+fn guarded<F>(state: &AppState, id: i64, what: &str, not_allowed: &'static str, decide: F) -> AppResult<OrderView>
 where
     F: FnOnce(&mut DbConnection, &OrderRow) -> AppResult<Result<(), Refusal>>,
 {
@@ -131,8 +139,7 @@ where
     });
     match outcome {
         Ok(()) => orders::get_for_admin(&mut conn, id),
-        Err(Abort::Refused(Refusal::NotAllowed(why))) => Err(conflict(&mut conn, id, what, Some(why))),
-        Err(Abort::Refused(Refusal::Stale)) => Err(conflict(&mut conn, id, what, None)),
+        Err(Abort::Refused(refusal)) => Err(conflict(&mut conn, id, what, refusal, not_allowed)),
         Err(Abort::Error(e)) => Err(e),
     }
 }
@@ -169,7 +176,7 @@ pub fn edit(state: &AppState, actor: &Actor, id: i64, edit: &OrderEdit) -> AppRe
         None => None,
         Some(text) => Some(input::optional_text("adminNotes", "The admin notes", Some(text), 2000)?),
     };
-    guarded(state, id, "Reload the order and edit it again.", |c, current| {
+    guarded(state, id, "Reload the order and edit it again.", "not_editable", |c, current| {
         if expected_version.is_some_and(|v| v != current.version) {
             return Ok(Err(Refusal::Stale));
         }
@@ -260,7 +267,7 @@ pub fn resolve(state: &AppState, actor: &Actor, id: i64, resolution: &Resolution
             ))
         }
     };
-    let view = guarded(state, id, "Reload the review queue and decide again.", |c, current| {
+    let view = guarded(state, id, "Reload the review queue and decide again.", "not_in_review", |c, current| {
         let cleared = OrderPatch {
             review_reason: Some(None),
             status_errors: Some(0),

@@ -308,13 +308,14 @@ fn fetch_statuses(
         }
     }
     let mut replies = HashMap::new();
-    let mut failures_in_a_row = 0;
+    let (mut failures_in_a_row, mut answered, mut last_failure) = (0, 0, None);
     for id in ids {
         calls.before_call()?;
         match calls.client.status(&id) {
             Ok(reply) => {
                 replies.insert(id, Ok(reply));
                 failures_in_a_row = 0;
+                answered += 1;
                 if learning {
                     remember_multi(state, provider.id, false);
                     *multi = Some(false);
@@ -324,6 +325,7 @@ fn fetch_statuses(
             Err(CallError::Provider { message, .. }) => {
                 replies.insert(id, Err(message));
                 failures_in_a_row = 0;
+                answered += 1;
             }
             Err(e) => {
                 failures_in_a_row += 1;
@@ -334,7 +336,17 @@ fn fetch_statuses(
                     });
                 }
                 replies.insert(id, Err(e.to_string()));
+                last_failure = Some(e.to_string());
             }
+        }
+    }
+    // Not one call answered: the provider is down, not these orders.
+    if answered == 0 {
+        if let Some(failure) = last_failure {
+            return Ok(Fetched {
+                replies: HashMap::new(),
+                outage: Some(failure),
+            });
         }
     }
     Ok(Fetched { replies, outage: None })

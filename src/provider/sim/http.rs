@@ -25,12 +25,42 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v2", web::get().to(api_v2))
         .route("/sim/orders", web::get().to(orders))
         .route("/sim/stats", web::get().to(stats))
-        .route("/sim/reset-stats", web::post().to(reset_stats));
+        .route("/sim/reset-stats", web::post().to(reset_stats))
+        .route("/sim/hold", web::post().to(hold))
+        .route("/sim/release", web::post().to(release))
+        .route("/sim/held", web::get().to(held));
+}
+
+#[derive(serde::Deserialize)]
+struct GateQuery {
+    action: Option<String>,
+}
+
+async fn hold(sim: web::Data<Sim>, query: web::Query<GateQuery>) -> HttpResponse {
+    match query.action.as_deref().filter(|a| !a.is_empty()) {
+        Some(action) => {
+            sim.gate.hold(action);
+            HttpResponse::Ok().json(serde_json::json!({ "held": action }))
+        }
+        None => HttpResponse::BadRequest().json(serde_json::json!({ "error": "name the action to hold" })),
+    }
+}
+
+async fn release(sim: web::Data<Sim>, query: web::Query<GateQuery>) -> HttpResponse {
+    sim.gate.release(query.action.as_deref().filter(|a| !a.is_empty()));
+    HttpResponse::Ok().json(serde_json::json!({ "ok": true }))
+}
+
+async fn held(sim: web::Data<Sim>) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "waiting": sim.gate.waiting() }))
 }
 
 /// API v2: fields from the form body and/or the query string.
 async fn api_v2(req: HttpRequest, body: Bytes, sim: web::Data<Sim>) -> HttpResponse {
     let params = parse_params(req.query_string(), &body);
+    if let Some(action) = params.get("action") {
+        sim.gate.pass(action.trim()).await;
+    }
     let handled = sim.handle(&params, Instant::now());
     if !sim.config.latency.is_zero() {
         actix_web::rt::time::sleep(sim.config.latency).await;

@@ -15,6 +15,7 @@
 
 mod catalogue;
 mod faults;
+mod gate;
 mod http;
 mod state;
 #[cfg(test)]
@@ -72,6 +73,10 @@ pub struct SimArgs {
     /// Refuse multi-status calls (`orders=1,2,3`) like providers that lack them.
     #[arg(long)]
     pub no_multi_status: bool,
+    /// Answer a multi-status call that names any unknown order with one error for the
+    /// whole call, like providers that validate the list as a whole.
+    #[arg(long)]
+    pub strict_multi_status: bool,
 }
 
 impl Default for SimArgs {
@@ -89,6 +94,7 @@ impl Default for SimArgs {
             reset_rate: 0.0,
             balance: Money::from_micros(1_000 * 1_000_000),
             no_multi_status: false,
+            strict_multi_status: false,
         }
     }
 }
@@ -127,6 +133,7 @@ impl SimArgs {
             faults,
             balance: self.balance,
             no_multi_status: self.no_multi_status,
+            strict_multi_status: self.strict_multi_status,
         })
     }
 }

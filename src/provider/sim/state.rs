@@ -97,6 +97,8 @@ pub(crate) struct SimConfig {
     pub balance: Money,
     /// Answer `status` with `orders=` as an unknown request, like providers without it.
     pub no_multi_status: bool,
+    /// Refuse a whole multi-status call when one of its ids is unknown.
+    pub strict_multi_status: bool,
 }
 
 /// One request's outcome: the JSON reply and the fault to apply to it.
@@ -109,6 +111,8 @@ pub(crate) struct Handled {
 pub(crate) struct Sim {
     pub config: SimConfig,
     state: Mutex<State>,
+    /// Tests hold requests of an action here to stage an interleaving deterministically.
+    pub gate: super::gate::Gate,
 }
 
 fn error(message: &str) -> Value {
@@ -127,6 +131,7 @@ impl Sim {
         Sim {
             config,
             state: Mutex::new(state),
+            gate: super::gate::Gate::default(),
         }
     }
 
@@ -359,6 +364,9 @@ impl Sim {
             Ok(ids) => ids,
             Err(message) => return error(message),
         };
+        if self.config.strict_multi_status && ids.iter().any(|id| self.order(state, id).is_none()) {
+            return error("Incorrect order ID");
+        }
         let mut replies = Map::with_capacity(ids.len());
         for id in ids {
             let reply = match self.order(state, id) {
@@ -489,6 +497,7 @@ mod tests {
             faults: FaultRates::default(),
             balance: Money::from_micros(1_000_000_000),
             no_multi_status: false,
+            strict_multi_status: false,
         })
     }
 
