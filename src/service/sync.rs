@@ -257,7 +257,7 @@ impl Calls<'_> {
     }
 }
 
-type Replies = HashMap<String, Result<OrderStatusReply, String>>;
+pub type Replies = HashMap<String, Result<OrderStatusReply, String>>;
 
 /// A batch's answers, and whether the provider looked down (calls failing one after
 /// another), in which case the orders without an answer are not blamed for it.
@@ -411,6 +411,12 @@ fn judge(order: &OrderRow, reply: Option<&Result<OrderStatusReply, String>>, out
         status_errors: Some(0),
         ..OrderPatch::default()
     }))
+}
+
+/// Applies replies fetched for `batch` as read before the call (the second half of a
+/// batch; tests stage what happens between the read and the apply).
+pub fn apply_replies(state: &AppState, batch: &[OrderRow], replies: &Replies) -> AppResult<Counts> {
+    apply_batch(state, batch, replies, false)
 }
 
 /// Applies a batch: one guarded move per changed or escalated order (skipped if the

@@ -27,8 +27,8 @@ const IDLE_POLL: Duration = Duration::from_secs(2);
 const RECOVERY_EVERY: Duration = Duration::from_secs(2);
 
 /// What one attempt to forward came to.
-#[derive(Debug)]
-enum Attempt {
+#[derive(Debug, Clone)]
+pub enum Attempt {
     Accepted(String),
     /// The provider answered with an error, or cannot be used at all.
     Refused(String),
@@ -163,6 +163,13 @@ fn client_for<'a>(
 enum Reporter<'a> {
     Worker(&'a str),
     Recovery,
+}
+
+/// Records what a worker's call to the provider came to, for an order it claimed as
+/// `owner` (the second half of `forward_next`; tests call the halves separately to
+/// stage interleavings).
+pub fn report(state: &AppState, order: &OrderRow, owner: &str, attempt: Attempt, on_ambiguous: OnAmbiguous) -> AppResult<()> {
+    record(state, order, Reporter::Worker(owner), attempt, on_ambiguous, "the provider")
 }
 
 /// Records an attempt's outcome as one move of the state machine, with the refund

@@ -7,6 +7,7 @@ mod admin;
 mod cli;
 mod forwarding;
 mod health;
+mod interleavings;
 mod ledger;
 mod ordering;
 mod pages;
