@@ -82,7 +82,10 @@ impl AppError {
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
-            Self::Stale { code, .. } | Self::Conflict { code, .. } | Self::Business { code, .. } | Self::Provider { code, .. } => code,
+            Self::Stale { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::Business { code, .. }
+            | Self::Provider { code, .. } => code,
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal_error",

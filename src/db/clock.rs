@@ -45,10 +45,10 @@ pub fn now() -> NaiveDateTime {
 pub fn calibrate(conn: &mut DbConnection) -> QueryResult<TimeDelta> {
     let before = local_now();
     let database: NaiveDateTime = match conn {
-        DbConnection::Postgres(c) => {
-            diesel::select(diesel::dsl::sql::<Timestamp>("CAST(clock_timestamp() AT TIME ZONE 'UTC' AS TIMESTAMP)"))
-                .get_result(c)?
-        }
+        DbConnection::Postgres(c) => diesel::select(diesel::dsl::sql::<Timestamp>(
+            "CAST(clock_timestamp() AT TIME ZONE 'UTC' AS TIMESTAMP)",
+        ))
+        .get_result(c)?,
         DbConnection::Sqlite(c) => {
             diesel::select(diesel::dsl::sql::<Timestamp>("strftime('%Y-%m-%d %H:%M:%f', 'now')")).get_result(c)?
         }

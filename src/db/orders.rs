@@ -108,10 +108,9 @@ pub fn page(
 }
 
 /// Orders an admin has to decide on.
-fn waiting_for_review() -> diesel::dsl::Or<
-    diesel::dsl::Eq<orders::forward_state, &'static str>,
-    diesel::dsl::IsNotNull<orders::review_reason>,
-> {
+fn waiting_for_review(
+) -> diesel::dsl::Or<diesel::dsl::Eq<orders::forward_state, &'static str>, diesel::dsl::IsNotNull<orders::review_reason>>
+{
     orders::forward_state
         .eq(ForwardState::Unknown.as_str())
         .or(orders::review_reason.is_not_null())

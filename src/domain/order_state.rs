@@ -121,7 +121,11 @@ mod tests {
     fn workers_move_only_their_own_states() {
         for forward in ForwardState::ALL {
             let s = state(forward, false, false);
-            assert_eq!(Move::Claim.allowed_from(s), forward == ForwardState::Queued, "{forward}");
+            assert_eq!(
+                Move::Claim.allowed_from(s),
+                forward == ForwardState::Queued,
+                "{forward}"
+            );
             for outcome in [Move::Accept, Move::Refuse, Move::Requeue, Move::HoldForReview] {
                 assert_eq!(outcome.allowed_from(s), forward == ForwardState::InFlight, "{forward}");
             }

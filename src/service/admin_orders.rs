@@ -176,56 +176,62 @@ pub fn edit(state: &AppState, actor: &Actor, id: i64, edit: &OrderEdit) -> AppRe
         None => None,
         Some(text) => Some(input::optional_text("adminNotes", "The admin notes", Some(text), 2000)?),
     };
-    guarded(state, id, "Reload the order and edit it again.", "not_editable", |c, current| {
-        if expected_version.is_some_and(|v| v != current.version) {
-            return Ok(Err(Refusal::Stale));
-        }
-        if let Some(Some(r)) = remains {
-            if r > current.quantity {
-                return Err(AppError::validation(
-                    "remains",
-                    format!("Remains cannot be more than the quantity ({}).", current.quantity),
-                ));
+    guarded(
+        state,
+        id,
+        "Reload the order and edit it again.",
+        "not_editable",
+        |c, current| {
+            if expected_version.is_some_and(|v| v != current.version) {
+                return Ok(Err(Refusal::Stale));
             }
-        }
-        // A form re-sends every field: only a value that differs counts as a change.
-        let changes_delivery = status.is_some_and(|s| s.as_str() != current.status)
-            || start_count.is_some_and(|n| n != current.start_count)
-            || remains.is_some_and(|n| n != current.remains);
-        let dequeue = changes_delivery && current.forward_state == ForwardState::Queued.as_str();
-        let patch = OrderPatch {
-            status: status.map(OrderStatus::as_str),
-            start_count,
-            remains,
-            admin_notes: notes.clone(),
-            forward_state: dequeue.then_some(ForwardState::Manual.as_str()),
-            next_attempt_at: dequeue.then_some(None),
-            // The admin has decided: a flagged order is no longer waiting for review.
-            review_reason: (changes_delivery && current.review_reason.is_some()).then_some(None),
-            status_errors: changes_delivery.then_some(0),
-            ..OrderPatch::default()
-        };
-        let moved = order_machine::apply(
-            c,
-            current,
-            Move::AdminEdit,
-            Guard::Version(current.version),
-            &patch,
-            actor.user_id,
-        )?;
-        if moved.is_ok() {
-            let after = order_machine::read(c, id)?;
-            audit::record(
+            if let Some(Some(r)) = remains {
+                if r > current.quantity {
+                    return Err(AppError::validation(
+                        "remains",
+                        format!("Remains cannot be more than the quantity ({}).", current.quantity),
+                    ));
+                }
+            }
+            // A form re-sends every field: only a value that differs counts as a change.
+            let changes_delivery = status.is_some_and(|s| s.as_str() != current.status)
+                || start_count.is_some_and(|n| n != current.start_count)
+                || remains.is_some_and(|n| n != current.remains);
+            let dequeue = changes_delivery && current.forward_state == ForwardState::Queued.as_str();
+            let patch = OrderPatch {
+                status: status.map(OrderStatus::as_str),
+                start_count,
+                remains,
+                admin_notes: notes.clone(),
+                forward_state: dequeue.then_some(ForwardState::Manual.as_str()),
+                next_attempt_at: dequeue.then_some(None),
+                // The admin has decided: a flagged order is no longer waiting for review.
+                review_reason: (changes_delivery && current.review_reason.is_some()).then_some(None),
+                status_errors: changes_delivery.then_some(0),
+                ..OrderPatch::default()
+            };
+            let moved = order_machine::apply(
                 c,
-                actor,
-                "order.edit",
-                Some(&format!("order:{id}")),
-                Some(&snapshot(current)),
-                Some(&snapshot(&after)),
+                current,
+                Move::AdminEdit,
+                Guard::Version(current.version),
+                &patch,
+                actor.user_id,
             )?;
-        }
-        Ok(moved.map(|_| ()))
-    })
+            if moved.is_ok() {
+                let after = order_machine::read(c, id)?;
+                audit::record(
+                    c,
+                    actor,
+                    "order.edit",
+                    Some(&format!("order:{id}")),
+                    Some(&snapshot(current)),
+                    Some(&snapshot(&after)),
+                )?;
+            }
+            Ok(moved.map(|_| ()))
+        },
+    )
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -267,55 +273,64 @@ pub fn resolve(state: &AppState, actor: &Actor, id: i64, resolution: &Resolution
             ))
         }
     };
-    let view = guarded(state, id, "Reload the review queue and decide again.", "not_in_review", |c, current| {
-        let cleared = OrderPatch {
-            review_reason: Some(None),
-            status_errors: Some(0),
-            ..OrderPatch::default()
-        };
-        let in_review_only = current.forward_state == ForwardState::Unknown.as_str();
-        let patch = match mv {
-            Move::Resend => OrderPatch {
-                forward_state: Some(ForwardState::Queued.as_str()),
-                attempts: Some(0),
-                next_attempt_at: Some(None),
-                ..cleared
-            },
-            Move::Attach => {
-                let pid = typed_id.clone().or_else(|| current.provider_order_id.clone()).ok_or_else(|| {
-                    AppError::validation("providerOrderId", "Enter the provider's order id to attach.")
-                })?;
-                OrderPatch {
-                    forward_state: Some(ForwardState::Accepted.as_str()),
-                    provider_order_id: Some(Some(pid)),
-                    status: in_review_only.then_some(OrderStatus::Pending.as_str()),
-                    last_status_check: Some(None),
+    let view = guarded(
+        state,
+        id,
+        "Reload the review queue and decide again.",
+        "not_in_review",
+        |c, current| {
+            let cleared = OrderPatch {
+                review_reason: Some(None),
+                status_errors: Some(0),
+                ..OrderPatch::default()
+            };
+            let in_review_only = current.forward_state == ForwardState::Unknown.as_str();
+            let patch = match mv {
+                Move::Resend => OrderPatch {
+                    forward_state: Some(ForwardState::Queued.as_str()),
+                    attempts: Some(0),
+                    next_attempt_at: Some(None),
                     ..cleared
+                },
+                Move::Attach => {
+                    let pid = typed_id
+                        .clone()
+                        .or_else(|| current.provider_order_id.clone())
+                        .ok_or_else(|| {
+                            AppError::validation("providerOrderId", "Enter the provider's order id to attach.")
+                        })?;
+                    OrderPatch {
+                        forward_state: Some(ForwardState::Accepted.as_str()),
+                        provider_order_id: Some(Some(pid)),
+                        status: in_review_only.then_some(OrderStatus::Pending.as_str()),
+                        last_status_check: Some(None),
+                        ..cleared
+                    }
                 }
+                Move::Fail => OrderPatch {
+                    forward_state: in_review_only.then_some(ForwardState::Rejected.as_str()),
+                    status: Some(OrderStatus::Failed.as_str()),
+                    ..cleared
+                },
+                _ => cleared,
+            };
+            let moved = order_machine::apply(c, current, mv, Guard::Version(current.version), &patch, actor.user_id)?;
+            if moved.is_ok() {
+                let after = order_machine::read(c, id)?;
+                let mut after_json = snapshot(&after);
+                after_json["action"] = json!(action);
+                audit::record(
+                    c,
+                    actor,
+                    "order.resolve",
+                    Some(&format!("order:{id}")),
+                    Some(&snapshot(current)),
+                    Some(&after_json),
+                )?;
             }
-            Move::Fail => OrderPatch {
-                forward_state: in_review_only.then_some(ForwardState::Rejected.as_str()),
-                status: Some(OrderStatus::Failed.as_str()),
-                ..cleared
-            },
-            _ => cleared,
-        };
-        let moved = order_machine::apply(c, current, mv, Guard::Version(current.version), &patch, actor.user_id)?;
-        if moved.is_ok() {
-            let after = order_machine::read(c, id)?;
-            let mut after_json = snapshot(&after);
-            after_json["action"] = json!(action);
-            audit::record(
-                c,
-                actor,
-                "order.resolve",
-                Some(&format!("order:{id}")),
-                Some(&snapshot(current)),
-                Some(&after_json),
-            )?;
-        }
-        Ok(moved.map(|_| ()))
-    })?;
+            Ok(moved.map(|_| ()))
+        },
+    )?;
     if mv == Move::Resend {
         state.wake.notify();
     }

@@ -26,8 +26,12 @@ pub enum Refusal {
 pub fn state_of(order: &OrderRow) -> AppResult<OrderState> {
     Ok(OrderState {
         status: status_of(order)?,
-        forward: ForwardState::parse(&order.forward_state)
-            .ok_or_else(|| AppError::internal(format!("order {} has forward state '{}'", order.id, order.forward_state)))?,
+        forward: ForwardState::parse(&order.forward_state).ok_or_else(|| {
+            AppError::internal(format!(
+                "order {} has forward state '{}'",
+                order.id, order.forward_state
+            ))
+        })?,
         in_review: order.review_reason.is_some(),
         has_provider_order: order.provider_order_id.as_deref().is_some_and(|id| !id.is_empty()),
     })
@@ -101,12 +105,7 @@ pub fn read(conn: &mut DbConnection, id: i64) -> AppResult<OrderRow> {
 /// sent again: an order still waiting (queued or in review) is taken out of the queue
 /// and held for review with the id; any other order keeps its state and is flagged
 /// for review. Retries on concurrent changes. In the caller's transaction.
-pub fn record_late_answer(
-    conn: &mut DbConnection,
-    id: i64,
-    provider_order_id: &str,
-    provider: &str,
-) -> AppResult<()> {
+pub fn record_late_answer(conn: &mut DbConnection, id: i64, provider_order_id: &str, provider: &str) -> AppResult<()> {
     for _ in 0..5 {
         let current = read(conn, id)?;
         if current.provider_order_id.as_deref() == Some(provider_order_id) {

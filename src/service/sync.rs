@@ -184,7 +184,13 @@ impl LeaseKeeper<'_> {
         let renewed = self
             .state
             .conn()
-            .and_then(|mut c| Ok(db::sync::renew_round_lease(&mut c, self.runner, db::now() + ROUND_LEASE)?))
+            .and_then(|mut c| {
+                Ok(db::sync::renew_round_lease(
+                    &mut c,
+                    self.runner,
+                    db::now() + ROUND_LEASE,
+                )?)
+            })
             .map_err(|e| e.to_string())?;
         if !renewed {
             return Err("lost the round's lease".into());
@@ -231,7 +237,10 @@ fn sync_provider(state: &AppState, provider: &ProviderRow, round: &Round) -> Pro
         counts += apply_batch(state, &batch, &fetched.replies, fetched.outage.is_some())
             .map_err(|e| (counts, e.to_string()))?;
         if let Some(outage) = fetched.outage {
-            log::warn!("[PROVIDER_ERROR] sync of {} stopped for this round: {outage}", provider.name);
+            log::warn!(
+                "[PROVIDER_ERROR] sync of {} stopped for this round: {outage}",
+                provider.name
+            );
             return Err((counts, outage));
         }
         calls.lease.keep().map_err(|e| (counts, e))?;
@@ -375,7 +384,12 @@ enum Verdict {
     NotAsked,
 }
 
-fn judge(order: &OrderRow, reply: Option<&Result<OrderStatusReply, String>>, outage: bool, now: NaiveDateTime) -> Verdict {
+fn judge(
+    order: &OrderRow,
+    reply: Option<&Result<OrderStatusReply, String>>,
+    outage: bool,
+    now: NaiveDateTime,
+) -> Verdict {
     let reply = match reply {
         None if outage => return Verdict::NotAsked,
         None => return Verdict::Error("missing from the provider's reply".into()),
@@ -535,7 +549,9 @@ pub fn check_order(
     if order.forward_state != crate::domain::ForwardState::Accepted.as_str() || order.review_reason.is_some() {
         return Err(AppError::Conflict {
             code: "in_review",
-            message: format!("Order {id} waits for an admin's review, so its status is not synced until it is resolved."),
+            message: format!(
+                "Order {id} waits for an admin's review, so its status is not synced until it is resolved."
+            ),
         });
     }
     let status = OrderStatus::parse(&order.status).unwrap_or(OrderStatus::Pending);
@@ -650,4 +666,97 @@ pub fn start_round_now(state: &AppState, runner: &str) -> AppResult<Option<SyncR
         })
         .map_err(AppError::internal)?;
     Ok(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::reply::ProviderStatus;
+
+    fn accepted_order() -> OrderRow {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 11, 30)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .unwrap();
+        OrderRow {
+            id: 7,
+            user_id: 1,
+            service_id: 1,
+            provider_id: Some(1),
+            provider_service_id: Some("1".into()),
+            link: "https://x.com/a".into(),
+            quantity: 1000,
+            charge: 90_000_000,
+            currency: "BDT".into(),
+            rate_per_1000: 900_000,
+            usd_to_bdt: 100_000_000,
+            provider_cost: None,
+            status: "processing".into(),
+            forward_state: "accepted".into(),
+            provider_order_id: Some("10001".into()),
+            provider_status: Some("In progress".into()),
+            start_count: Some(5),
+            remains: None,
+            last_status_check: None,
+            is_manual: false,
+            admin_notes: None,
+            attempts: 1,
+            next_attempt_at: None,
+            lease_until: None,
+            lease_owner: None,
+            last_error: None,
+            created_at: at,
+            updated_at: at,
+            version: 3,
+            status_errors: 0,
+            review_reason: None,
+        }
+    }
+
+    fn reply(raw: &str, remains: Option<i64>) -> Option<Result<OrderStatusReply, String>> {
+        Some(Ok(OrderStatusReply {
+            status: ProviderStatus::parse(raw),
+            raw_status: raw.into(),
+            charge: None,
+            start_count: Some(5),
+            remains,
+            currency: None,
+        }))
+    }
+
+    #[test]
+    fn answers_the_panel_cannot_act_on_go_to_review_with_the_providers_words() {
+        let order = accepted_order();
+        let now = order.created_at;
+        for raw in ["Refunded", "Fail"] {
+            match judge(&order, reply(raw, Some(0)).as_ref(), false, now) {
+                Verdict::Review(reason) => assert!(reason.contains(raw), "{reason}"),
+                _ => panic!("{raw} should go to review"),
+            }
+        }
+        assert!(
+            matches!(
+                judge(&order, reply("Partial", None).as_ref(), false, now),
+                Verdict::Review(_)
+            ),
+            "a Partial without remains is never taken as fully delivered"
+        );
+        assert!(matches!(
+            judge(&order, reply("Partial", Some(400)).as_ref(), false, now),
+            Verdict::Change(_)
+        ));
+        assert!(matches!(
+            judge(&order, reply("In progress", None).as_ref(), false, now),
+            Verdict::Same
+        ));
+    }
+
+    #[test]
+    fn an_order_without_an_answer_is_blamed_only_when_the_provider_answered() {
+        let order = accepted_order();
+        let now = order.created_at;
+        assert!(matches!(judge(&order, None, true, now), Verdict::NotAsked));
+        assert!(matches!(judge(&order, None, false, now), Verdict::Error(_)));
+        let failed = Some(Err("Incorrect order ID".to_string()));
+        assert!(matches!(judge(&order, failed.as_ref(), false, now), Verdict::Error(_)));
+    }
 }

@@ -168,8 +168,21 @@ enum Reporter<'a> {
 /// Records what a worker's call to the provider came to, for an order it claimed as
 /// `owner` (the second half of `forward_next`; tests call the halves separately to
 /// stage interleavings).
-pub fn report(state: &AppState, order: &OrderRow, owner: &str, attempt: Attempt, on_ambiguous: OnAmbiguous) -> AppResult<()> {
-    record(state, order, Reporter::Worker(owner), attempt, on_ambiguous, "the provider")
+pub fn report(
+    state: &AppState,
+    order: &OrderRow,
+    owner: &str,
+    attempt: Attempt,
+    on_ambiguous: OnAmbiguous,
+) -> AppResult<()> {
+    record(
+        state,
+        order,
+        Reporter::Worker(owner),
+        attempt,
+        on_ambiguous,
+        "the provider",
+    )
 }
 
 /// Records an attempt's outcome as one move of the state machine, with the refund

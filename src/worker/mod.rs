@@ -7,8 +7,37 @@ pub mod scheduler;
 pub mod wake;
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// How many worker threads still run, for a stop that waits without owning them.
+#[derive(Default)]
+struct Running {
+    count: Mutex<usize>,
+    changed: Condvar,
+}
+
+impl Running {
+    /// Runs `body` as one counted thread.
+    fn track(self: &Arc<Self>, body: impl FnOnce() + Send + 'static) -> impl FnOnce() + Send + 'static {
+        *self.count.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        let running = self.clone();
+        move || {
+            body();
+            *running.count.lock().unwrap_or_else(PoisonError::into_inner) -= 1;
+            running.changed.notify_all();
+        }
+    }
+
+    fn wait_idle(&self, timeout: Duration) {
+        let count = self.count.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = self
+            .changed
+            .wait_timeout_while(count, timeout, |n| *n > 0)
+            .unwrap_or_else(PoisonError::into_inner);
+    }
+}
 
 use crate::state::AppState;
 
@@ -18,6 +47,7 @@ pub struct WorkerControl {
     shutdown: Arc<AtomicBool>,
     state: AppState,
     stop_signal: Arc<wake::Wake>,
+    running: Arc<Running>,
 }
 
 impl WorkerControl {
@@ -25,6 +55,12 @@ impl WorkerControl {
         self.shutdown.store(true, Ordering::SeqCst);
         self.state.wake.notify();
         self.stop_signal.notify();
+    }
+
+    /// Stops the threads and waits (up to `timeout`) until each finished its step.
+    pub fn stop_and_wait(&self, timeout: Duration) {
+        self.stop();
+        self.running.wait_idle(timeout);
     }
 }
 
@@ -34,6 +70,7 @@ pub struct WorkerPool {
     state: AppState,
     /// Wakes the scheduler only to stop (order wake-ups are none of its business).
     stop_signal: Arc<wake::Wake>,
+    running: Arc<Running>,
     handles: Vec<JoinHandle<()>>,
 }
 
@@ -42,6 +79,7 @@ impl WorkerPool {
     pub fn start(state: AppState) -> std::io::Result<Self> {
         let shutdown = Arc::new(AtomicBool::new(false));
         let stop_signal = Arc::new(wake::Wake::default());
+        let running = Arc::new(Running::default());
         let token = state.runner_id.clone();
         let mut handles = Vec::new();
         {
@@ -50,7 +88,7 @@ impl WorkerPool {
             handles.push(
                 std::thread::Builder::new()
                     .name("sync-scheduler".into())
-                    .spawn(move || scheduler::run(state, runner, shutdown, stop_signal))?,
+                    .spawn(running.track(move || scheduler::run(state, runner, shutdown, stop_signal)))?,
             );
         }
         for index in 0..state.config.workers {
@@ -59,7 +97,7 @@ impl WorkerPool {
             handles.push(
                 std::thread::Builder::new()
                     .name(format!("forwarder-{index}"))
-                    .spawn(move || forwarder::run(state, owner, index == 0, shutdown))?,
+                    .spawn(running.track(move || forwarder::run(state, owner, index == 0, shutdown)))?,
             );
         }
         log::info!(
@@ -70,6 +108,7 @@ impl WorkerPool {
             shutdown,
             state,
             stop_signal,
+            running,
             handles,
         })
     }
@@ -80,6 +119,7 @@ impl WorkerPool {
             shutdown: self.shutdown.clone(),
             state: self.state.clone(),
             stop_signal: self.stop_signal.clone(),
+            running: self.running.clone(),
         }
     }
 

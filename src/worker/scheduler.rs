@@ -5,7 +5,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-
 use super::wake::Wake;
 use crate::db;
 use crate::service::sync::{self, Trigger};

@@ -577,10 +577,11 @@ impl TestApp {
             .map_or(0, |(_, n)| n)
     }
 
-    /// Stops this app's forwarding workers (the HTTP server keeps running), so another
-    /// process can own the queue in a test.
+    /// Stops this app's forwarding workers and scheduler and waits until they have
+    /// finished their step (the HTTP server keeps running), so another process, or the
+    /// test itself, can own the queue and the schedule.
     pub fn stop_workers(&self) {
-        self.stop_workers_handle.stop();
+        self.stop_workers_handle.stop_and_wait(Duration::from_secs(60));
     }
 }
 

@@ -5,9 +5,9 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::json;
 use smm_panel::domain::{settlement, Money, OrderStatus, Role};
+use smm_panel::service::admin_orders::{self, OrderEdit};
 use smm_panel::service::audit::Actor;
 use smm_panel::service::balance::{self, AdjustmentDraft};
-use smm_panel::service::admin_orders::{self, OrderEdit};
 use smm_panel::service::orders::{self, OrderDraft};
 
 use crate::helpers::*;

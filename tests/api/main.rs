@@ -3,6 +3,7 @@
 mod helpers;
 
 mod accounts;
+mod actors;
 mod admin;
 mod cli;
 mod forwarding;
