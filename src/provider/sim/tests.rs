@@ -390,10 +390,11 @@ fn stopped_sim_refuses_connections() {
     let client = client(&sim);
     assert!(client.balance().is_ok());
     sim.stop();
-    // The first client may still hold a pooled keep-alive connection that the stopped
-    // server closed; a request written into it is (correctly) ambiguous. A new
-    // connection to the closed port is refused before anything is sent.
-    assert!(client.balance().is_err());
+    // The first client may still hold a pooled keep-alive connection, which a worker
+    // that is still winding down may even answer: what it gets is not deterministic
+    // (it was flaky under a loaded machine). A new connection to the closed port is
+    // refused before anything is sent.
+    drop(client);
     let error = self::client(&sim).balance().expect_err("stopped");
     assert!(matches!(error, CallError::BeforeSend(_)), "{error:?}");
 }
