@@ -365,7 +365,7 @@ fn shop(app: &App, sim: &SimHandle, sim_key: &str) -> Shop {
 fn customer(app: &App, client: &reqwest::blocking::Client, email: &str) -> (i64, String) {
     let (customer_id, token) = account_with_token(app, client, email, Role::User);
     let mut conn = app.state.conn().expect("connection");
-    diesel::Connection::transaction(&mut *conn, |c| {
+    smm_panel::db::write_transaction(&mut conn, |c| {
         smm_panel::db::ledger::post(
             c,
             &smm_panel::db::ledger::Posting {

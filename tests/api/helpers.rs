@@ -657,3 +657,39 @@ pub fn place_at(port: u16, token: &str, service: i64, prefix: &str, count: usize
         .map(|o| o["id"].as_i64().unwrap())
         .collect()
 }
+
+impl TestApp {
+    /// Starts a sync round from the admin API (waiting while another runs); its id.
+    pub fn start_round(&self, admin: &str) -> i64 {
+        let started = wait_until(Duration::from_secs(30), "a round to start", || {
+            let response = self
+                .api()
+                .client
+                .post(self.url("/api/admin/orders/sync-status"))
+                .bearer_auth(admin)
+                .send()
+                .unwrap();
+            (response.status() == 202).then(|| response.json::<Value>().unwrap())
+        });
+        started["round"]["id"].as_i64().unwrap()
+    }
+
+    /// Waits until round `id` has finished; returns it.
+    pub fn wait_round(&self, admin: &str, id: i64) -> Value {
+        wait_until(Duration::from_secs(60), "the round to finish", || {
+            let status = json(self.api().get("/api/admin/orders/sync-status", Some(admin)), 200);
+            status["lastRounds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["id"] == id && !r["finishedAt"].is_null())
+                .cloned()
+        })
+    }
+
+    /// Runs a sync round from the admin API to its end; returns the round.
+    pub fn sync_round(&self, admin: &str) -> Value {
+        let id = self.start_round(admin);
+        self.wait_round(admin, id)
+    }
+}

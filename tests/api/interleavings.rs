@@ -61,36 +61,6 @@ fn order_ledger_sum(app: &TestApp, id: i64) -> i64 {
     smm_panel::db::ledger::sum_for_order(&mut app.state.conn().unwrap(), id).unwrap()
 }
 
-/// Starts a sync round from the admin API (202), without waiting for it.
-fn start_round(app: &TestApp, admin: &str) -> i64 {
-    let response = app
-        .api()
-        .client
-        .post(app.url("/api/admin/orders/sync-status"))
-        .bearer_auth(admin)
-        .send()
-        .unwrap();
-    assert_eq!(response.status(), 202);
-    response.json::<Value>().unwrap()["round"]["id"].as_i64().unwrap()
-}
-
-fn wait_round(app: &TestApp, admin: &str, id: i64) -> Value {
-    wait_until(Duration::from_secs(60), "the round to finish", || {
-        let status = json(app.api().get("/api/admin/orders/sync-status", Some(admin)), 200);
-        status["lastRounds"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["id"] == id && !r["finishedAt"].is_null())
-            .cloned()
-    })
-}
-
-fn run_round(app: &TestApp, admin: &str) -> Value {
-    let id = start_round(app, admin);
-    wait_round(app, admin, id)
-}
-
 fn patch_order(app: &TestApp, admin: &str, id: i64, body: Value) -> reqwest::blocking::Response {
     app.api().patch(&format!("/api/admin/orders/{id}"), &body, Some(admin))
 }
@@ -127,7 +97,7 @@ fn an_edit_while_the_add_is_in_flight_is_refused_and_the_answer_is_kept() {
     // Now the admin's cancel applies, refunds, and no sync charges it again.
     let canceled = json(patch_order(&app, admin, id, json!({"status": "canceled"})), 200);
     assert_eq!(canceled["status"], "canceled");
-    run_round(&app, admin);
+    app.sync_round(admin);
     assert_eq!(admin_order(&app, admin, id)["status"], "canceled");
     assert_eq!(app.balance_and_ledger_sum(user), (1_000_000_000, 1_000_000_000));
     assert_eq!(sim_orders(&shop.sim).len(), 1, "bought once");
@@ -186,12 +156,12 @@ fn a_sync_reply_fetched_before_an_edit_is_not_applied_over_it() {
 
     // The round has read the order and asked the provider ("Completed")...
     hold(&shop.sim, "status");
-    let round = start_round(&app, admin);
+    let round = app.start_round(admin);
     wait_held(&shop.sim, 1);
     // ...when the admin cancels it.
     json(patch_order(&app, admin, id, json!({"status": "canceled"})), 200);
     release(&shop.sim);
-    let finished = wait_round(&app, admin, round);
+    let finished = app.wait_round(admin, round);
     assert_eq!(finished["changed"], 0, "{finished}");
     let now = admin_order(&app, admin, id);
     assert_eq!(now["status"], "canceled", "the admin's decision stands");
@@ -216,7 +186,7 @@ fn an_edit_made_on_a_stale_view_does_not_revert_what_sync_applied() {
     assert_eq!(seen["status"], "pending");
 
     // Sync applies the provider's Partial after the admin opened the order.
-    run_round(&app, admin);
+    app.sync_round(admin);
     let partial = admin_order(&app, admin, id);
     assert_eq!(partial["status"], "partial");
     let refund = order_ledger_sum(&app, id);
@@ -459,7 +429,7 @@ fn a_provider_that_refuses_whole_batches_is_checked_order_by_order_and_escalates
     for id in &ids {
         app.wait_for_order(&token, *id, &["accepted"]);
     }
-    let first = run_round(&app, admin);
+    let first = app.sync_round(admin);
     assert_eq!(
         (first["checked"].as_i64(), first["errors"].as_i64()),
         (Some(3), Some(0)),
@@ -481,7 +451,7 @@ fn a_provider_that_refuses_whole_batches_is_checked_order_by_order_and_escalates
             .execute(&mut *conn)
             .unwrap();
     }
-    let round = run_round(&app, admin);
+    let round = app.sync_round(admin);
     assert_eq!(
         (round["checked"].as_i64(), round["errors"].as_i64()),
         (Some(3), Some(1)),
@@ -497,7 +467,7 @@ fn a_provider_that_refuses_whole_batches_is_checked_order_by_order_and_escalates
     );
     assert_eq!(multi_status(), Some(true), "one bad id does not unlearn multi-status");
     for _ in 1..smm_panel::service::sync::REVIEW_AFTER_ERRORS {
-        run_round(&app, admin);
+        app.sync_round(admin);
     }
     let held = admin_order(&app, admin, ids[2]);
     assert!(
@@ -508,7 +478,7 @@ fn a_provider_that_refuses_whole_batches_is_checked_order_by_order_and_escalates
     assert_eq!(queue["total"], 1);
     assert_eq!(queue["items"][0]["id"], ids[2]);
     // Held orders are left alone by later rounds; the others are still checked.
-    let next = run_round(&app, admin);
+    let next = app.sync_round(admin);
     assert_eq!(
         (next["checked"].as_i64(), next["errors"].as_i64()),
         (Some(2), Some(0)),
@@ -545,7 +515,7 @@ fn orders_of_a_disabled_provider_are_listed_for_review() {
         ),
         200,
     );
-    run_round(&app, admin);
+    app.sync_round(admin);
     let held = admin_order(&app, admin, id);
     assert!(held["reviewReason"].as_str().unwrap().contains("disabled"), "{held}");
     let queue = json(app.api().get("/api/admin/orders?needsReview=true", Some(admin)), 200);
@@ -568,7 +538,7 @@ fn orders_of_a_disabled_provider_are_listed_for_review() {
         200,
     );
     assert!(resumed["reviewReason"].is_null());
-    let round = run_round(&app, admin);
+    let round = app.sync_round(admin);
     assert_eq!(round["checked"], 1, "{round}");
 }
 
@@ -594,4 +564,72 @@ fn amounts_and_balances_stay_within_the_maximum() {
     assert_eq!(balance, ledger);
     assert_eq!(error_code(deposit("0.01"), 422), "balance_limit");
     assert_eq!(app.balance_and_ledger_sum(user), (balance, balance), "nothing written");
+}
+
+#[test]
+fn the_pages_show_why_an_order_waits_and_refuse_a_stale_edit() {
+    let app = spawn_app_with(&[("PROVIDER_CALL_SPACING_MS", "0")]);
+    let shop = app.shop(SimArgs {
+        step_secs: 0,
+        ..sim_args("pages-review-1")
+    });
+    let service = app.service_id(&shop, "1");
+    let (_, token) = app.customer("pages-review@example.com", "1000");
+    app.create_user("boss@example.com", "boss-pass-123", smm_panel::domain::Role::Admin);
+    let admin = app.browser();
+    admin.login("boss@example.com", "boss-pass-123");
+    let (id, _) = place_one(&app, &token, service, "https://x.com/partial-page");
+    app.wait_for_order(&token, id, &["accepted"]);
+
+    // The admin opens the order; sync applies the provider's Partial meanwhile.
+    let page = admin.get(&format!("/admin/orders/{id}")).text().unwrap();
+    assert!(page.contains("name=\"version\""), "the edit form carries the version");
+    app.sync_round(&shop.admin_token);
+    let csrf = csrf_token(&page);
+    let version = {
+        let marker = "name=\"version\" value=\"";
+        let start = page.find(marker).unwrap() + marker.len();
+        page[start..start + page[start..].find('"').unwrap()].to_string()
+    };
+    let saved = admin.post_form(
+        &format!("/admin/orders/{id}"),
+        &[
+            ("csrf", &csrf),
+            ("version", &version),
+            ("status", "pending"),
+            ("adminNotes", "looked"),
+        ],
+    );
+    assert_eq!(saved.status(), 303);
+    let after = admin.get(&format!("/admin/orders/{id}")).text().unwrap();
+    assert!(
+        after.contains("was not changed"),
+        "the stale save is refused with a reason"
+    );
+    assert_eq!(admin_order(&app, &shop.admin_token, id)["status"], "partial");
+
+    // Flagged for review, it shows on the queue with its reason and is resolved there.
+    {
+        let mut conn = app.state.conn().unwrap();
+        diesel::update(orders::table.find(id))
+            .set(orders::review_reason.eq("The provider reports the status 'Refunded'"))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let queue = admin.get("/admin/review").text().unwrap();
+    assert!(
+        queue.contains(&format!("Order {id}")) && queue.contains("reports the status &#39;Refunded&#39;"),
+        "{queue}"
+    );
+    assert!(queue.contains("value=\"resume\"") && !queue.contains("value=\"resend\""));
+    let resolved = admin.submit(
+        "/admin/review",
+        &format!("/admin/orders/{id}/resolve"),
+        &[("action", "fail")],
+    );
+    assert_eq!(resolved.status(), 303);
+    let queue = admin.get("/admin/review").text().unwrap();
+    assert!(queue.contains("Nothing waits for review"), "{queue}");
+    assert_eq!(admin_order(&app, &shop.admin_token, id)["status"], "failed");
+    app.assert_ledger_reconciles();
 }

@@ -39,30 +39,6 @@ fn sim_stats(sim: &smm_panel::provider::sim::SimHandle) -> Value {
         .unwrap()
 }
 
-/// Starts a round from the admin API and waits for it to finish; returns the round.
-fn sync_round(app: &TestApp, admin: &str) -> Value {
-    let started = wait_until(Duration::from_secs(30), "a round to start", || {
-        let response = app
-            .api()
-            .client
-            .post(app.url("/api/admin/orders/sync-status"))
-            .bearer_auth(admin)
-            .send()
-            .unwrap();
-        (response.status() == 202).then(|| response.json::<Value>().unwrap())
-    });
-    let id = started["round"]["id"].as_i64().unwrap();
-    wait_until(Duration::from_secs(60), "the round to finish", || {
-        let status = json(app.api().get("/api/admin/orders/sync-status", Some(admin)), 200);
-        status["lastRounds"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["id"] == id && !r["finishedAt"].is_null())
-            .cloned()
-    })
-}
-
 fn order(app: &TestApp, token: &str, id: i64) -> Value {
     json(app.api().get(&format!("/api/user/orders/{id}"), Some(token)), 200)
 }
@@ -110,7 +86,7 @@ fn orders_move_to_completed_and_partial_or_canceled_ones_refund_exactly_once() {
     );
 
     wait_until(Duration::from_secs(30), "partial and canceled endings", || {
-        sync_round(&app, &shop.admin_token);
+        app.sync_round(&shop.admin_token);
         let states: Vec<String> = ids
             .iter()
             .map(|id| order(&app, &token, *id)["status"].as_str().unwrap().to_string())
@@ -125,7 +101,7 @@ fn orders_move_to_completed_and_partial_or_canceled_ones_refund_exactly_once() {
     assert_eq!(app.balance_and_ledger_sum(user), (expected, expected));
 
     // More rounds refund nothing more.
-    sync_round(&app, &shop.admin_token);
+    app.sync_round(&shop.admin_token);
     json(
         app.api().post(
             "/api/admin/orders/sync-status",
@@ -158,7 +134,7 @@ fn a_round_uses_batches_of_the_configured_size_with_the_spacing() {
     accepted_orders(&app, &token, service, &links, 100);
     let before = sim_stats(&shop.sim)["multi_status_calls"].as_i64().unwrap();
 
-    let round = sync_round(&app, &shop.admin_token);
+    let round = app.sync_round(&shop.admin_token);
     assert_eq!(round["checked"], 7);
     assert_eq!(round["errors"], 0);
     let calls = sim_stats(&shop.sim)["multi_status_calls"].as_i64().unwrap() - before;
@@ -239,7 +215,7 @@ fn one_providers_failure_does_not_stop_another_and_a_bad_answer_touches_one_orde
             .unwrap();
     }
 
-    let round = sync_round(&app, &good.admin_token);
+    let round = app.sync_round(&good.admin_token);
     assert!(
         round["errorSummary"].as_str().unwrap_or_default().contains("Failing"),
         "{round}"
@@ -323,7 +299,7 @@ fn sync_requests_are_checked_and_the_live_status_endpoint_reflects_changes() {
         "pending"
     );
     std::thread::sleep(Duration::from_millis(2100));
-    sync_round(&app, admin);
+    app.sync_round(admin);
     assert_eq!(
         json(browser.get(&format!("/api/user/orders/{}", ids[0])), 200)["status"],
         "completed"
@@ -431,7 +407,7 @@ fn a_provider_without_multi_status_is_checked_one_order_per_call_and_remembered(
     let links: Vec<String> = (0..3).map(|i| format!("https://x.com/single-{i}")).collect();
     accepted_orders(&app, &token, service, &links, 100);
 
-    let round = sync_round(&app, &shop.admin_token);
+    let round = app.sync_round(&shop.admin_token);
     assert_eq!(round["checked"], 3);
     assert_eq!(round["errors"], 0, "{round}");
     let stats = sim_stats(&shop.sim);
@@ -454,7 +430,7 @@ fn a_provider_without_multi_status_is_checked_one_order_per_call_and_remembered(
             .execute(&mut *conn)
             .unwrap();
     }
-    sync_round(&app, &shop.admin_token);
+    app.sync_round(&shop.admin_token);
     let stats = sim_stats(&shop.sim);
     assert_eq!(stats["multi_status_calls"], 1, "not tried again");
     assert_eq!(stats["status_calls"], 6);
