@@ -16,7 +16,7 @@ use crate::domain::{Move, OrderStatus};
 use crate::error::{AppError, AppResult};
 use crate::provider::client::{CallError, ProviderClient};
 use crate::provider::reply::OrderStatusReply;
-use crate::service::order_machine;
+use crate::service::order_machine::{self, Refusal};
 use crate::service::orders::{self, OrderView};
 use crate::service::providers;
 use crate::state::AppState;
@@ -486,7 +486,18 @@ fn apply_batch(state: &AppState, batch: &[OrderRow], replies: &Replies, outage: 
         };
         counts.checked += 1;
         let moved = db::write_transaction(&mut conn, |c| {
-            order_machine::apply(c, order, mv, Guard::Version(order.version), &patch, None)
+            let moved = order_machine::apply(c, order, mv, Guard::Version(order.version), &patch, None)?;
+            if moved != Err(Refusal::Stale) {
+                return Ok::<_, AppError>(moved);
+            }
+            // Re-read and decide again: if what the reply was judged against is as it
+            // was (only notes or a check stamp moved), the reply still applies.
+            let current = order_machine::read(c, order.id)?;
+            if same_delivery(order, &current) {
+                order_machine::apply(c, &current, mv, Guard::Version(current.version), &patch, None)
+            } else {
+                Ok(moved)
+            }
         })?;
         match moved {
             Ok(_) if mv == Move::Escalate => {
@@ -498,8 +509,9 @@ fn apply_batch(state: &AppState, batch: &[OrderRow], replies: &Replies, outage: 
                 );
             }
             Ok(_) => counts.changed += 1,
-            // Moved by someone else (an admin) since the batch was read: the reply is
-            // older than that decision, so it is not applied; the next round asks again.
+            // Its status was moved by someone else (an admin) since the batch was read:
+            // the reply is older than that decision, so it is not applied; the next
+            // round asks again.
             Err(refusal) => log::info!(
                 "[STATUS_UPDATE] Order {}: reply not applied ({refusal:?}); it changed during the call",
                 order.id
@@ -511,6 +523,28 @@ fn apply_batch(state: &AppState, batch: &[OrderRow], replies: &Replies, outage: 
     // Unasked orders are stamped too, so an outage does not pin the same batch first.
     db::sync::touch_checked(&mut conn, &unasked, now, Checked::NotAsked)?;
     Ok(counts)
+}
+
+/// Whether `current` is, in everything a status reply is judged against, the order
+/// the batch read.
+fn same_delivery(read: &OrderRow, current: &OrderRow) -> bool {
+    (
+        &read.status,
+        &read.forward_state,
+        &read.review_reason,
+        read.remains,
+        read.start_count,
+        &read.provider_status,
+        &read.provider_order_id,
+    ) == (
+        &current.status,
+        &current.forward_state,
+        &current.review_reason,
+        current.remains,
+        current.start_count,
+        &current.provider_status,
+        &current.provider_order_id,
+    )
 }
 
 /// The answer to a single-order check.

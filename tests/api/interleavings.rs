@@ -633,3 +633,34 @@ fn the_pages_show_why_an_order_waits_and_refuse_a_stale_edit() {
     assert_eq!(admin_order(&app, &shop.admin_token, id)["status"], "failed");
     app.assert_ledger_reconciles();
 }
+
+#[test]
+fn a_sync_reply_still_applies_when_only_the_notes_changed_during_the_call() {
+    let app = spawn_app_with(&[("PROVIDER_CALL_SPACING_MS", "0")]);
+    let shop = app.shop(SimArgs {
+        step_secs: 0,
+        ..sim_args("sync-notes-1")
+    });
+    let service = app.service_id(&shop, "1");
+    let (_, token) = app.customer("sync-notes@example.com", "1000");
+    let admin = &shop.admin_token;
+    let (id, _) = place_one(&app, &token, service, "https://x.com/partial-notes");
+    app.wait_for_order(&token, id, &["accepted"]);
+    hold(&shop.sim, "status");
+    let round = app.start_round(admin);
+    wait_held(&shop.sim, 1);
+    let noted = json(
+        patch_order(&app, admin, id, json!({"adminNotes": "customer asked"})),
+        200,
+    );
+    assert_eq!(noted["status"], "pending");
+    release(&shop.sim);
+    let finished = app.wait_round(admin, round);
+    assert_eq!(finished["changed"], 1, "re-read, re-decided, applied: {finished}");
+    let now = admin_order(&app, admin, id);
+    assert_eq!(
+        (now["status"].as_str(), now["adminNotes"].as_str()),
+        (Some("partial"), Some("customer asked"))
+    );
+    app.assert_ledger_reconciles();
+}
