@@ -25,6 +25,18 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<OrderRow>> {
         .optional()
 }
 
+/// Those of `ids` that belong to `user_id`, in one query.
+pub fn find_for_user(conn: &mut DbConnection, user_id: i64, ids: &[i64]) -> QueryResult<Vec<OrderRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    orders::table
+        .filter(orders::user_id.eq(user_id))
+        .filter(orders::id.eq_any(ids))
+        .select(OrderRow::as_select())
+        .load(conn)
+}
+
 /// The services an order request names, in one query.
 pub fn services_by_id(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<ServiceRow>> {
     services::table

@@ -66,7 +66,14 @@ pub async fn limit(
                 .map(|d| d.as_secs())
                 .unwrap_or(0);
             if let Err(retry_after_secs) = limiter.check(peer.ip(), now) {
-                let response = AppError::RateLimited { retry_after_secs }.error_response();
+                let limited = AppError::RateLimited { retry_after_secs };
+                let mut response = limited.error_response();
+                if req.path() == "/api/v2" {
+                    // API v2 clients parse only `{"error": …}`.
+                    response = actix_web::HttpResponse::TooManyRequests()
+                        .insert_header(("Retry-After", retry_after_secs.to_string()))
+                        .json(serde_json::json!({ "error": limited.to_string() }));
+                }
                 return Ok(req.into_response(response).map_into_right_body());
             }
         }

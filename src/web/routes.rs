@@ -8,6 +8,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(api::extractor_config)
         .service(api::health::healthz)
         .service(assets::asset)
+        // API v2 for resellers and child panels
+        .configure(api::v2::routes)
         // JSON API
         .service(api::auth::register)
         .service(api::auth::token)

@@ -5,6 +5,7 @@ mod helpers;
 mod accounts;
 mod actors;
 mod admin;
+mod api_v2;
 mod cli;
 mod forwarding;
 mod health;

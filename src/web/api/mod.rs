@@ -8,6 +8,7 @@ pub mod health;
 pub mod orders;
 pub mod sync;
 pub mod user;
+pub mod v2;
 
 use actix_web::{error, web, HttpRequest};
 
