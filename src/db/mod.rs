@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod models;
 pub mod orders;
 pub mod providers;
+pub mod requests;
 pub mod schema;
 pub mod settings;
 pub mod sync;

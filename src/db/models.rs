@@ -153,6 +153,7 @@ pub struct ServiceRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub accepts_username: bool,
+    pub refill_days: i64,
 }
 
 /// The writable fields of a service (insert, and full update).
@@ -246,4 +247,44 @@ pub struct SyncRoundRow {
     pub changed: i64,
     pub errors: i64,
     pub error_summary: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = super::schema::order_requests)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestRow {
+    pub id: i64,
+    pub kind: String,
+    pub order_id: i64,
+    pub user_id: i64,
+    pub state: String,
+    pub status: String,
+    pub open: bool,
+    pub provider_refill_id: Option<String>,
+    pub provider_status: Option<String>,
+    pub attempts: i64,
+    pub next_attempt_at: Option<NaiveDateTime>,
+    #[serde(skip)]
+    pub lease_until: Option<NaiveDateTime>,
+    #[serde(skip)]
+    pub lease_owner: Option<String>,
+    pub last_error: Option<String>,
+    pub last_status_check: Option<NaiveDateTime>,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = super::schema::order_requests)]
+pub struct NewRequestRow<'a> {
+    pub kind: &'a str,
+    pub order_id: i64,
+    pub user_id: i64,
+    pub state: &'a str,
+    pub status: &'a str,
+    pub open: bool,
+    pub last_error: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
 }

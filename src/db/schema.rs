@@ -105,8 +105,34 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         accepts_username -> Bool,
+        refill_days -> BigInt,
     }
 }
+
+diesel::table! {
+    order_requests (id) {
+        id -> BigInt,
+        kind -> Text,
+        order_id -> BigInt,
+        user_id -> BigInt,
+        state -> Text,
+        status -> Text,
+        open -> Bool,
+        provider_refill_id -> Nullable<Text>,
+        provider_status -> Nullable<Text>,
+        attempts -> BigInt,
+        next_attempt_at -> Nullable<Timestamp>,
+        lease_until -> Nullable<Timestamp>,
+        lease_owner -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        last_status_check -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(order_requests -> orders (order_id));
 
 diesel::joinable!(services -> categories (category_id));
 diesel::joinable!(services -> providers (provider_id));
@@ -137,6 +163,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sync_rounds,
     sync_schedule,
     orders,
+    order_requests,
     providers,
     categories,
     services,

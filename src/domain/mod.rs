@@ -4,10 +4,12 @@
 pub mod account;
 pub mod money;
 pub mod order;
+pub mod order_request;
 pub mod order_state;
 pub mod settlement;
 
 pub use account::{Email, LedgerKind, Password, Role};
 pub use money::{Money, Rate};
 pub use order::{ForwardState, Link, OrderStatus};
+pub use order_request::{RequestKind, RequestState, RequestStatus};
 pub use order_state::{Move, OrderState};

@@ -43,6 +43,13 @@ pub enum Move {
     Fail,
     /// Review: the problem is gone; sync it again as it is.
     Resume,
+    /// The customer asks for a refill (a request row is created with it).
+    RequestRefill,
+    /// The customer asks for a cancel of an order already on its way (a request row
+    /// is created with it; the provider's answer is settled by sync).
+    RequestCancel,
+    /// The customer cancels an order no worker has sent yet: canceled and refunded now.
+    CancelBeforeSending,
 }
 
 impl Move {
@@ -61,6 +68,9 @@ impl Move {
             Move::Attach => "attach",
             Move::Fail => "fail",
             Move::Resume => "resume",
+            Move::RequestRefill => "refill request",
+            Move::RequestCancel => "cancel request",
+            Move::CancelBeforeSending => "cancel before sending",
         }
     }
 
@@ -80,6 +90,12 @@ impl Move {
             Move::Resend => from.forward == F::Unknown && !from.has_provider_order,
             Move::Attach | Move::Fail => reviewable,
             Move::Resume => from.forward == F::Accepted && from.in_review,
+            Move::RequestRefill => {
+                matches!(from.status, OrderStatus::Completed | OrderStatus::Partial)
+                    && matches!(from.forward, F::Accepted | F::Manual)
+            }
+            Move::RequestCancel => !from.status.is_terminal() && from.forward != F::Queued,
+            Move::CancelBeforeSending => from.forward == F::Queued && !from.status.is_terminal(),
         }
     }
 
@@ -99,6 +115,8 @@ impl Move {
                 format!("it is {} and not waiting for review", from.forward)
             }
             (Move::SyncUpdate | Move::Escalate, _) if from.in_review => "it waits for review".into(),
+            (Move::RequestRefill, _) => format!("only a completed or partial order can be refilled; this one is {}", from.status),
+            (Move::RequestCancel | Move::CancelBeforeSending, _) => format!("it is {} already", from.status),
             _ => format!("it is {} ({})", from.status, from.forward),
         }
     }

@@ -12,6 +12,7 @@ pub mod order_machine;
 pub mod orders;
 pub mod pagination;
 pub mod providers;
+pub mod requests;
 pub mod settings;
 pub mod sync;
 pub mod throttle;

@@ -9,7 +9,7 @@
 use crate::db::models::OrderRow;
 use crate::db::orders::{Guard, OrderPatch};
 use crate::db::{self, DbConnection};
-use crate::domain::{ForwardState, Money, Move, OrderState, OrderStatus};
+use crate::domain::{ForwardState, Money, Move, OrderState, OrderStatus, RequestStatus};
 use crate::error::{AppError, AppResult};
 use crate::service::orders::settle;
 
@@ -82,6 +82,16 @@ pub fn apply(
     } else {
         Money::ZERO
     };
+    if status != from.status && status.is_terminal() {
+        // A cancel asked for earlier has nothing left to do: it worked unless the
+        // order was delivered in full first.
+        let outcome = if status == OrderStatus::Completed {
+            RequestStatus::Rejected
+        } else {
+            RequestStatus::Completed
+        };
+        db::requests::close_cancel(conn, read.id, outcome)?;
+    }
     if status != from.status {
         log::info!(
             "[STATUS_UPDATE] Order {} status changed: {} -> {} ({})",

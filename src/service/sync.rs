@@ -10,9 +10,10 @@ use serde::Serialize;
 
 use crate::db::models::{OrderRow, ProviderRow, SyncRoundRow};
 use crate::db::orders::{Guard, OrderPatch};
+use crate::db::requests::RequestPatch;
 use crate::db::sync::Checked;
 use crate::db::{self};
-use crate::domain::{Move, OrderStatus};
+use crate::domain::{Move, OrderStatus, RequestState, RequestStatus};
 use crate::error::{AppError, AppResult};
 use crate::provider::client::{CallError, ProviderClient};
 use crate::provider::reply::OrderStatusReply;
@@ -231,7 +232,7 @@ fn sync_provider(state: &AppState, provider: &ProviderRow, round: &Round) -> Pro
             })
             .map_err(|e| (counts, e.to_string()))?;
         if batch.is_empty() {
-            return Ok(counts);
+            return sync_refills(state, &mut calls, provider, round, counts);
         }
         let fetched = fetch_statuses(state, &mut calls, provider, &batch, &mut multi).map_err(|e| (counts, e))?;
         counts += apply_batch(state, &batch, &fetched.replies, fetched.outage.is_some())
@@ -245,6 +246,83 @@ fn sync_provider(state: &AppState, provider: &ProviderRow, round: &Round) -> Pro
         }
         calls.lease.keep().map_err(|e| (counts, e))?;
     }
+}
+
+/// The provider's sent refills, after its orders: each asked with `refill_status` and
+/// moved (guarded by its version) when the answer differs. A provider error for one
+/// refill is counted and stamped; a failed call ends the provider's part of the round.
+fn sync_refills(
+    state: &AppState,
+    calls: &mut Calls<'_>,
+    provider: &ProviderRow,
+    round: &Round,
+    mut counts: Counts,
+) -> ProviderOutcome {
+    let batch_size = state.config.sync_batch_size as i64;
+    loop {
+        let batch = state
+            .conn()
+            .and_then(|mut c| Ok(db::requests::refills_to_check(&mut c, provider.id, round.started_at, batch_size)?))
+            .map_err(|e| (counts, e.to_string()))?;
+        if batch.is_empty() {
+            return Ok(counts);
+        }
+        let mut unchanged = Vec::new();
+        for refill in &batch {
+            calls.before_call().map_err(|e| (counts, e))?;
+            counts.checked += 1;
+            let refill_id = refill.provider_refill_id.clone().unwrap_or_default();
+            let raw = match calls.client.refill_status(&refill_id) {
+                Ok(raw) => raw,
+                Err(CallError::Provider { message, .. }) => {
+                    log::warn!("[PROVIDER_ERROR] refill {} status check failed: {message}", refill.id);
+                    counts.errors += 1;
+                    unchanged.push(refill.id);
+                    continue;
+                }
+                Err(e) => {
+                    touch_refills(state, &unchanged).map_err(|e| (counts, e.to_string()))?;
+                    return Err((counts, e.to_string()));
+                }
+            };
+            let Some(status) = RequestStatus::from_provider(&raw) else {
+                log::warn!("[PROVIDER_ERROR] refill {}: unrecognised refill status '{raw}'", refill.id);
+                counts.errors += 1;
+                unchanged.push(refill.id);
+                continue;
+            };
+            if status.as_str() == refill.status && refill.provider_status.as_deref() == Some(raw.as_str()) {
+                unchanged.push(refill.id);
+                continue;
+            }
+            let final_state = status.is_final().then_some(if status == RequestStatus::Completed {
+                RequestState::Done
+            } else {
+                RequestState::Rejected
+            });
+            let patch = RequestPatch {
+                state: final_state.map(RequestState::as_str),
+                provider_status: Some(Some(raw.clone())),
+                last_status_check: Some(Some(db::now())),
+                ..RequestPatch::default()
+            }
+            .with_status(status);
+            let moved = state
+                .conn()
+                .and_then(|mut c| Ok(db::requests::compare_and_set(&mut c, refill.id, refill.version, None, &patch)?))
+                .map_err(|e| (counts, e.to_string()))?;
+            if moved {
+                counts.changed += 1;
+                log::info!("[STATUS_UPDATE] Refill {} of order {}: {} -> {status}", refill.id, refill.order_id, refill.status);
+            }
+        }
+        touch_refills(state, &unchanged).map_err(|e| (counts, e.to_string()))?;
+    }
+}
+
+fn touch_refills(state: &AppState, ids: &[i64]) -> AppResult<()> {
+    db::requests::touch_checked(&mut *state.conn()?, ids, db::now())?;
+    Ok(())
 }
 
 /// Calls to one provider within a round: spaced, and keeping the round's lease.

@@ -12,9 +12,11 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDateTime;
 
 use crate::db::models::OrderRow;
+use crate::db::models::RequestRow;
 use crate::db::orders::{Guard, OrderPatch};
+use crate::db::requests::RequestPatch;
 use crate::db::{self};
-use crate::domain::{ForwardState, Move, OrderStatus};
+use crate::domain::{ForwardState, Move, OrderStatus, RequestKind, RequestState, RequestStatus};
 use crate::error::AppResult;
 use crate::provider::client::{CallError, NewProviderOrder, ProviderClient};
 use crate::service::order_machine;
@@ -55,10 +57,17 @@ pub fn run(state: AppState, owner: String, recovers: bool, shutdown: Arc<AtomicB
             }
             last_recovery = Some(Instant::now());
         }
-        match forward_next(&state, &owner, &mut clients) {
-            Ok(true) => continue,
-            Ok(false) => {}
-            Err(e) => log::error!("[ORDER_FORWARD] worker {owner}: {e}"),
+        // Adds and refill/cancel requests take turns, so neither starves the other.
+        let sent_add = forward_next(&state, &owner, &mut clients).unwrap_or_else(|e| {
+            log::error!("[ORDER_FORWARD] worker {owner}: {e}");
+            false
+        });
+        let sent_request = forward_next_request(&state, &owner, &mut clients).unwrap_or_else(|e| {
+            log::error!("[ORDER_FORWARD] worker {owner} (refill/cancel): {e}");
+            false
+        });
+        if sent_add || sent_request {
+            continue;
         }
         let wait = time_until_due(&state).unwrap_or(IDLE_POLL).min(IDLE_POLL);
         state.wake.wait(seen, wait.max(Duration::from_millis(10)));
@@ -71,6 +80,9 @@ fn lease_duration(state: &AppState) -> chrono::TimeDelta {
 }
 
 fn time_until_due(state: &AppState) -> Option<Duration> {
+    if db::requests::due_now(&mut *state.conn().ok()?, db::now()).ok()? {
+        return Some(Duration::ZERO);
+    }
     let mut conn = state.conn().ok()?;
     match db::orders::next_due(&mut conn).ok()? {
         None => None,
@@ -327,8 +339,144 @@ pub fn recover_expired_leases(state: &AppState) -> AppResult<usize> {
         let attempt = Attempt::NoAnswer("the worker stopped during the call (its lease expired)".into());
         record(state, order, Reporter::Recovery, attempt, on_ambiguous, &name)?;
     }
+    let requests = recover_expired_requests(state, now)?;
     if !expired.is_empty() {
         state.wake.notify();
+    }
+    Ok(expired.len() + requests)
+}
+
+// ---- refill and cancel requests --------------------------------------------------
+
+/// Sends one due refill or cancel request, if there is one; its outcome follows the
+/// same rules as an add: an answer is recorded, a refusal rejects it, a failure before
+/// sending is retried, and one after sending waits for an admin (never resent blind).
+fn forward_next_request(state: &AppState, owner: &str, clients: &mut HashMap<i64, CachedClient>) -> AppResult<bool> {
+    let now = db::now();
+    let lease_until = now + lease_duration(state);
+    let claimed = {
+        let mut conn = state.conn()?;
+        db::write_transaction(&mut conn, |c| db::requests::claim_next(c, owner, now, lease_until))?
+    };
+    let Some(request) = claimed else { return Ok(false) };
+    let order = db::orders::find(&mut *state.conn()?, request.order_id)?
+        .ok_or_else(|| crate::error::AppError::internal(format!("request {}'s order vanished", request.id)))?;
+    let provider_order_id = order.provider_order_id.clone().unwrap_or_default();
+    let is_refill = request.kind == RequestKind::Refill.as_str();
+    let attempt = match client_for(state, &order, clients) {
+        Err(reason) => Attempt::Refused(reason),
+        Ok(cached) if is_refill => match cached.client.refill(&provider_order_id) {
+            Ok(refill_id) => Attempt::Accepted(refill_id),
+            Err(e) => attempt_of(&e),
+        },
+        Ok(cached) => match cached.client.cancel(std::slice::from_ref(&provider_order_id)) {
+            Ok(results) => match results.into_iter().next() {
+                Some((_, Ok(()))) => Attempt::Accepted(String::new()),
+                Some((_, Err(message))) => Attempt::Refused(message),
+                None => Attempt::NoAnswer("the provider's cancel answer named no order".into()),
+            },
+            Err(e) => attempt_of(&e),
+        },
+    };
+    record_request(state, &request, Some(owner), attempt)?;
+    Ok(true)
+}
+
+fn attempt_of(e: &CallError) -> Attempt {
+    match e {
+        CallError::Provider { .. } => Attempt::Refused(e.message().to_string()),
+        CallError::BeforeSend(_) => Attempt::NotSent(e.message().to_string()),
+        CallError::AfterSend(_) => Attempt::NoAnswer(e.message().to_string()),
+    }
+}
+
+/// Records a request's outcome under the worker's lease (or, from the recovery of an
+/// expired lease, under the version read).
+fn record_request(state: &AppState, request: &RequestRow, owner: Option<&str>, attempt: Attempt) -> AppResult<()> {
+    let id = request.id;
+    let kind = &request.kind;
+    let released = RequestPatch {
+        lease_owner: Some(None),
+        lease_until: Some(None),
+        ..RequestPatch::default()
+    };
+    let retry_at = usize::try_from(request.attempts - 1)
+        .ok()
+        .and_then(|i| state.config.forward_retry_delays.get(i))
+        .and_then(|d| chrono::TimeDelta::from_std(*d).ok())
+        .map(|d| db::now() + d);
+    let (patch, line) = match &attempt {
+        Attempt::Accepted(refill_id) => (
+            RequestPatch {
+                state: Some(RequestState::Sent.as_str()),
+                provider_refill_id: Some((!refill_id.is_empty()).then(|| refill_id.clone())),
+                last_error: Some(None),
+                ..released.clone()
+            }
+            .with_status(if request.kind == RequestKind::Refill.as_str() {
+                RequestStatus::Pending
+            } else {
+                RequestStatus::InProgress
+            }),
+            format!("[ORDER_FORWARD] Order {} {kind} request {id} accepted by the provider", request.order_id),
+        ),
+        Attempt::Refused(message) => (
+            RequestPatch {
+                state: Some(RequestState::Rejected.as_str()),
+                last_error: Some(Some(message.clone())),
+                ..released.clone()
+            }
+            .with_status(RequestStatus::Rejected),
+            format!("[PROVIDER_ERROR] Order {} {kind} request {id} refused: {message}", request.order_id),
+        ),
+        Attempt::NotSent(message) if owner.is_some() && retry_at.is_some() => (
+            RequestPatch {
+                state: Some(RequestState::Queued.as_str()),
+                next_attempt_at: Some(retry_at),
+                last_error: Some(Some(message.clone())),
+                ..released.clone()
+            },
+            format!("[ORDER_FORWARD] Order {} {kind} request {id} not sent ({message}); retrying", request.order_id),
+        ),
+        Attempt::NotSent(message) => (
+            RequestPatch {
+                state: Some(RequestState::Rejected.as_str()),
+                last_error: Some(Some(format!("could not be sent: {message}"))),
+                ..released.clone()
+            }
+            .with_status(RequestStatus::Rejected),
+            format!("[PROVIDER_ERROR] Order {} {kind} request {id} could not be sent: {message}", request.order_id),
+        ),
+        Attempt::NoAnswer(message) => (
+            RequestPatch {
+                state: Some(RequestState::Unknown.as_str()),
+                last_error: Some(Some(message.clone())),
+                ..released.clone()
+            },
+            format!(
+                "[PROVIDER_ERROR] Order {} {kind} request {id}: no usable answer after sending ({message}); held for an admin",
+                request.order_id
+            ),
+        ),
+    };
+    let mut conn = state.conn()?;
+    let moved = db::write_transaction(&mut conn, |c| {
+        db::requests::compare_and_set(c, id, request.version, owner, &patch)
+    })?;
+    if moved {
+        log::info!("{line}");
+    } else {
+        log::warn!("[ORDER_FORWARD] {kind} request {id}: lease lost before this outcome was recorded ({line})");
+    }
+    Ok(())
+}
+
+/// Requests whose worker died mid-call: held for an admin, like an add with no answer.
+fn recover_expired_requests(state: &AppState, now: NaiveDateTime) -> AppResult<usize> {
+    let expired = db::requests::expired_leases(&mut *state.conn()?, now, 100)?;
+    for request in &expired {
+        let attempt = Attempt::NoAnswer("the worker stopped during the call (its lease expired)".into());
+        record_request(state, request, None, attempt)?;
     }
     Ok(expired.len())
 }
