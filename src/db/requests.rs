@@ -47,7 +47,12 @@ pub fn for_order(conn: &mut DbConnection, order_id: i64) -> QueryResult<Vec<Requ
 }
 
 /// Those of `ids` that belong to `user_id` and are of `kind`, in one query.
-pub fn find_for_user(conn: &mut DbConnection, user_id: i64, kind: RequestKind, ids: &[i64]) -> QueryResult<Vec<RequestRow>> {
+pub fn find_for_user(
+    conn: &mut DbConnection,
+    user_id: i64,
+    kind: RequestKind,
+    ids: &[i64],
+) -> QueryResult<Vec<RequestRow>> {
     order_requests::table
         .filter(order_requests::user_id.eq(user_id))
         .filter(order_requests::kind.eq(kind.as_str()))
@@ -66,7 +71,12 @@ pub struct RequestFilter {
 }
 
 /// One page of requests, newest first, and the total.
-pub fn page(conn: &mut DbConnection, filter: &RequestFilter, offset: i64, limit: i64) -> QueryResult<(Vec<RequestRow>, i64)> {
+pub fn page(
+    conn: &mut DbConnection,
+    filter: &RequestFilter,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<RequestRow>, i64)> {
     let filtered = || {
         let mut query = order_requests::table.into_boxed();
         if let Some(kind) = filter.kind {
@@ -108,7 +118,11 @@ pub fn claim_next(
         .select(orders::id);
     let due = order_requests::state
         .eq(RequestState::Queued.as_str())
-        .and(order_requests::next_attempt_at.is_null().or(order_requests::next_attempt_at.le(now)))
+        .and(
+            order_requests::next_attempt_at
+                .is_null()
+                .or(order_requests::next_attempt_at.le(now)),
+        )
         .and(order_requests::order_id.eq_any(accepted));
     let id: Option<i64> = match conn {
         DbConnection::Postgres(c) => order_requests::table
@@ -157,7 +171,11 @@ pub fn due_now(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<bool>
     diesel::select(diesel::dsl::exists(
         order_requests::table
             .filter(order_requests::state.eq(RequestState::Queued.as_str()))
-            .filter(order_requests::next_attempt_at.is_null().or(order_requests::next_attempt_at.le(now)))
+            .filter(
+                order_requests::next_attempt_at
+                    .is_null()
+                    .or(order_requests::next_attempt_at.le(now)),
+            )
             .filter(order_requests::order_id.eq_any(accepted)),
     ))
     .get_result(conn)

@@ -101,9 +101,18 @@ mod tests {
 
     #[test]
     fn provider_refill_statuses_map_tolerantly() {
-        assert_eq!(RequestStatus::from_provider("Completed"), Some(RequestStatus::Completed));
-        assert_eq!(RequestStatus::from_provider("In progress"), Some(RequestStatus::InProgress));
-        assert_eq!(RequestStatus::from_provider("in_progress"), Some(RequestStatus::InProgress));
+        assert_eq!(
+            RequestStatus::from_provider("Completed"),
+            Some(RequestStatus::Completed)
+        );
+        assert_eq!(
+            RequestStatus::from_provider("In progress"),
+            Some(RequestStatus::InProgress)
+        );
+        assert_eq!(
+            RequestStatus::from_provider("in_progress"),
+            Some(RequestStatus::InProgress)
+        );
         assert_eq!(RequestStatus::from_provider("Rejected"), Some(RequestStatus::Rejected));
         assert_eq!(RequestStatus::from_provider("Exploded"), None);
         assert_eq!(RequestKind::parse("REFILL"), Some(RequestKind::Refill));

@@ -115,7 +115,10 @@ impl Move {
                 format!("it is {} and not waiting for review", from.forward)
             }
             (Move::SyncUpdate | Move::Escalate, _) if from.in_review => "it waits for review".into(),
-            (Move::RequestRefill, _) => format!("only a completed or partial order can be refilled; this one is {}", from.status),
+            (Move::RequestRefill, _) => format!(
+                "only a completed or partial order can be refilled; this one is {}",
+                from.status
+            ),
             (Move::RequestCancel | Move::CancelBeforeSending, _) => format!("it is {} already", from.status),
             _ => format!("it is {} ({})", from.status, from.forward),
         }

@@ -9,11 +9,12 @@ use std::collections::HashMap;
 use serde_json::{json, Map, Value};
 
 use crate::db::{self};
-use crate::domain::{Money, OrderStatus};
+use crate::domain::{Money, OrderStatus, RequestKind, RequestStatus};
 use crate::error::{AppError, AppResult};
 use crate::service::accounts::{self, Account};
 use crate::service::catalog;
 use crate::service::orders::{self, OrderDraft};
+use crate::service::requests;
 use crate::state::AppState;
 
 /// The most ids one `orders=` list may carry.
@@ -64,6 +65,63 @@ pub fn handle(state: &AppState, params: &Params) -> Result<Value, Failure> {
             (None, Some(id)) => status(state, &user, id),
             (None, None) => Err(refused("Incorrect request: give order or orders")),
         },
+        "refill" => match (field(params, "orders"), field(params, "order")) {
+            (Some(list), _) => {
+                let ids = id_list(list)?;
+                Ok(Value::Array(
+                    ids.iter()
+                        .map(|raw| {
+                            let outcome = ask(state, &user, raw, RequestKind::Refill)
+                                .map_or_else(|message| json!({ "error": message }), |request| json!(request));
+                            json!({ "order": number_or_text(raw), "refill": outcome })
+                        })
+                        .collect(),
+                ))
+            }
+            (None, Some(raw)) => ask(state, &user, raw, RequestKind::Refill)
+                .map(|request| json!({ "refill": request.to_string() }))
+                .map_err(Failure::Refused),
+            (None, None) => Err(refused("Incorrect request: give order or orders")),
+        },
+        "refill_status" => match (field(params, "refills"), field(params, "refill")) {
+            (Some(list), _) => {
+                let raw = id_list(list)?;
+                let statuses = refill_statuses(state, &user, &raw)?;
+                Ok(Value::Array(
+                    raw.iter()
+                        .map(|r| {
+                            let status = statuses
+                                .get(r.as_str())
+                                .map_or_else(|| json!({ "error": "Incorrect refill ID" }), |s| json!(s));
+                            json!({ "refill": number_or_text(r), "status": status })
+                        })
+                        .collect(),
+                ))
+            }
+            (None, Some(raw)) => {
+                let statuses = refill_statuses(state, &user, &[raw.to_string()])?;
+                match statuses.get(raw) {
+                    Some(status) => Ok(json!({ "status": status })),
+                    None => Err(refused("Incorrect refill ID")),
+                }
+            }
+            (None, None) => Err(refused("Incorrect request: give refill or refills")),
+        },
+        "cancel" => {
+            let list = field(params, "orders")
+                .or_else(|| field(params, "order"))
+                .ok_or_else(|| refused("Incorrect request: give orders"))?;
+            let ids = id_list(list)?;
+            Ok(Value::Array(
+                ids.iter()
+                    .map(|raw| {
+                        let outcome = ask(state, &user, raw, RequestKind::Cancel)
+                            .map_or_else(|message| json!({ "error": message }), |_| json!(1));
+                        json!({ "order": number_or_text(raw), "cancel": outcome })
+                    })
+                    .collect(),
+            ))
+        }
         "balance" => Ok(json!({
             "balance": user.balance.to_string(),
             "currency": state.config.panel_currency,
@@ -71,6 +129,53 @@ pub fn handle(state: &AppState, params: &Params) -> Result<Value, Failure> {
         "" => Err(refused("Incorrect request: no action")),
         other => Err(refused(format!("Incorrect request: unknown action '{other}'"))),
     }
+}
+
+/// A comma list of at most `MAX_IDS` ids, as sent.
+fn id_list(list: &str) -> Result<Vec<String>, Failure> {
+    let raw: Vec<String> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    if raw.is_empty() {
+        return Err(refused("Incorrect request: the list is empty"));
+    }
+    if raw.len() > MAX_IDS {
+        return Err(refused(format!("Incorrect request: at most {MAX_IDS} ids at once")));
+    }
+    Ok(raw)
+}
+
+/// An id as a JSON number where it is one (clients match replies by it).
+fn number_or_text(raw: &str) -> Value {
+    raw.parse::<i64>().map_or_else(|_| json!(raw), |n| json!(n))
+}
+
+/// Asks for a refill or cancel of the caller's order `raw`; the request's id, or the
+/// message a client shows.
+fn ask(state: &AppState, user: &Account, raw: &str, kind: RequestKind) -> Result<i64, String> {
+    let id = parse_id(raw).ok_or_else(|| "Incorrect order ID".to_string())?;
+    match requests::request(state, user, id, kind) {
+        Ok(request) => Ok(request.id),
+        Err(AppError::NotFound(_)) => Err("Incorrect order ID".into()),
+        Err(e) => {
+            e.log();
+            Err(e.to_string())
+        }
+    }
+}
+
+/// The wire statuses of those of the caller's refills named in `raw`.
+fn refill_statuses(state: &AppState, user: &Account, raw: &[String]) -> Result<HashMap<String, &'static str>, Failure> {
+    let ids: Vec<i64> = raw.iter().filter_map(|r| parse_id(r)).collect();
+    let rows =
+        db::requests::find_for_user(&mut *state.conn()?, user.id, RequestKind::Refill, &ids).map_err(AppError::from)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| Some((row.id.to_string(), RequestStatus::parse(&row.status)?.wire())))
+        .collect())
 }
 
 /// `action=services`: every enabled service, priced per 1000 in the panel currency.
@@ -171,23 +276,17 @@ fn status(state: &AppState, user: &Account, raw: &str) -> Result<Value, Failure>
 /// `action=status&orders=1,2,3`: up to 100 of the caller's orders in one query; ids
 /// that are not the caller's answer as unknown.
 fn statuses(state: &AppState, user: &Account, list: &str) -> Result<Value, Failure> {
-    let raw: Vec<&str> = list.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
-    if raw.is_empty() {
-        return Err(refused("Incorrect request: orders is empty"));
-    }
-    if raw.len() > MAX_IDS {
-        return Err(refused(format!("Incorrect request: at most {MAX_IDS} orders at once")));
-    }
+    let raw = id_list(list)?;
     let ids: Vec<i64> = raw.iter().filter_map(|r| parse_id(r)).collect();
     let rows = db::orders::find_for_user(&mut *state.conn()?, user.id, &ids).map_err(AppError::from)?;
     let by_id: HashMap<i64, &crate::db::models::OrderRow> = rows.iter().map(|o| (o.id, o)).collect();
     let mut replies = Map::with_capacity(raw.len());
     for r in raw {
-        let reply = match parse_id(r).and_then(|id| by_id.get(&id)) {
+        let reply = match parse_id(&r).and_then(|id| by_id.get(&id)) {
             Some(order) => status_json(order)?,
             None => json!({ "error": "Incorrect order ID" }),
         };
-        replies.insert(r.to_string(), reply);
+        replies.insert(r, reply);
     }
     Ok(Value::Object(replies))
 }

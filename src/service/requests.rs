@@ -112,12 +112,19 @@ fn place(c: &mut DbConnection, viewer: &Account, order_id: i64, kind: RequestKin
                     ),
                 ));
             }
-            let to = if forward == ForwardState::Manual { RequestState::Manual } else { RequestState::Queued };
+            let to = if forward == ForwardState::Manual {
+                RequestState::Manual
+            } else {
+                RequestState::Queued
+            };
             (Move::RequestRefill, to)
         }
         RequestKind::Cancel => {
             if !service.cancel {
-                return Err(AppError::business("cancel_unavailable", "This service cannot be canceled."));
+                return Err(AppError::business(
+                    "cancel_unavailable",
+                    "This service cannot be canceled.",
+                ));
             }
             match forward {
                 ForwardState::Queued => (Move::CancelBeforeSending, RequestState::Done),
@@ -160,7 +167,12 @@ fn place(c: &mut DbConnection, viewer: &Account, order_id: i64, kind: RequestKin
             order_id,
             user_id: order.user_id,
             state: request_state.as_str(),
-            status: if done { RequestStatus::Completed } else { RequestStatus::Pending }.as_str(),
+            status: if done {
+                RequestStatus::Completed
+            } else {
+                RequestStatus::Pending
+            }
+            .as_str(),
             open: !done,
             last_error: None,
             created_at: now,
@@ -212,7 +224,12 @@ pub struct RequestResolution {
 /// the customer sees). Guarded and audited; a cancel's money moves only with the
 /// order's status (edit the order to settle it).
 pub fn resolve(state: &AppState, actor: &Actor, id: i64, resolution: &RequestResolution) -> AppResult<RequestView> {
-    let action = resolution.action.as_deref().map(str::trim).unwrap_or_default().to_ascii_lowercase();
+    let action = resolution
+        .action
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let note = input::optional_text("note", "The note", resolution.note.as_deref(), 500)?;
     let refill_id = input::optional_text(
         "providerRefillId",
@@ -222,7 +239,8 @@ pub fn resolve(state: &AppState, actor: &Actor, id: i64, resolution: &RequestRes
     )?;
     let mut conn = state.conn()?;
     let row = db::write_transaction(&mut conn, |c| {
-        let current = db::requests::find(c, id)?.ok_or_else(|| AppError::NotFound(format!("There is no request {id}.")))?;
+        let current =
+            db::requests::find(c, id)?.ok_or_else(|| AppError::NotFound(format!("There is no request {id}.")))?;
         if !current.open {
             return Err(AppError::Conflict {
                 code: "request_closed",

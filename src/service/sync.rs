@@ -262,7 +262,14 @@ fn sync_refills(
     loop {
         let batch = state
             .conn()
-            .and_then(|mut c| Ok(db::requests::refills_to_check(&mut c, provider.id, round.started_at, batch_size)?))
+            .and_then(|mut c| {
+                Ok(db::requests::refills_to_check(
+                    &mut c,
+                    provider.id,
+                    round.started_at,
+                    batch_size,
+                )?)
+            })
             .map_err(|e| (counts, e.to_string()))?;
         if batch.is_empty() {
             return Ok(counts);
@@ -286,7 +293,10 @@ fn sync_refills(
                 }
             };
             let Some(status) = RequestStatus::from_provider(&raw) else {
-                log::warn!("[PROVIDER_ERROR] refill {}: unrecognised refill status '{raw}'", refill.id);
+                log::warn!(
+                    "[PROVIDER_ERROR] refill {}: unrecognised refill status '{raw}'",
+                    refill.id
+                );
                 counts.errors += 1;
                 unchanged.push(refill.id);
                 continue;
@@ -309,11 +319,24 @@ fn sync_refills(
             .with_status(status);
             let moved = state
                 .conn()
-                .and_then(|mut c| Ok(db::requests::compare_and_set(&mut c, refill.id, refill.version, None, &patch)?))
+                .and_then(|mut c| {
+                    Ok(db::requests::compare_and_set(
+                        &mut c,
+                        refill.id,
+                        refill.version,
+                        None,
+                        &patch,
+                    )?)
+                })
                 .map_err(|e| (counts, e.to_string()))?;
             if moved {
                 counts.changed += 1;
-                log::info!("[STATUS_UPDATE] Refill {} of order {}: {} -> {status}", refill.id, refill.order_id, refill.status);
+                log::info!(
+                    "[STATUS_UPDATE] Refill {} of order {}: {} -> {status}",
+                    refill.id,
+                    refill.order_id,
+                    refill.status
+                );
             }
         }
         touch_refills(state, &unchanged).map_err(|e| (counts, e.to_string()))?;

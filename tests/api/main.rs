@@ -14,4 +14,5 @@ mod ledger;
 mod ordering;
 mod pages;
 mod providers;
+mod requests;
 mod sync;

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod catalog;
 pub mod health;
 pub mod orders;
+pub mod requests;
 pub mod sync;
 pub mod user;
 pub mod v2;
