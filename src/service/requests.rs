@@ -9,7 +9,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::db::models::{NewRequestRow, OrderRow, RequestRow};
+use crate::db::models::{NewRequestRow, RequestRow};
 use crate::db::orders::{Guard, OrderPatch};
 use crate::db::requests::{RequestFilter, RequestPatch};
 use crate::db::{self, DbConnection};
@@ -189,12 +189,41 @@ fn place(c: &mut DbConnection, viewer: &Account, order_id: i64, kind: RequestKin
     db::requests::find(c, id)?.ok_or_else(|| AppError::internal("request vanished"))
 }
 
-/// The requests of one order (its page shows them).
-pub fn for_order(conn: &mut DbConnection, order: &OrderRow, for_admin: bool) -> AppResult<Vec<RequestView>> {
-    Ok(db::requests::for_order(conn, order.id)?
+/// What an order's page shows of its requests: the list, and which buttons to offer.
+#[derive(Debug, Clone, Default)]
+pub struct OrderRequests {
+    pub list: Vec<RequestView>,
+    pub can_refill: bool,
+    pub can_cancel: bool,
+}
+
+/// The requests of one order and what its owner may still ask for (the same rules as
+/// `request`, which checks them again).
+pub fn for_order(conn: &mut DbConnection, order_id: i64) -> AppResult<OrderRequests> {
+    let order = order_machine::read(conn, order_id)?;
+    let list: Vec<RequestView> = db::requests::for_order(conn, order_id)?
         .into_iter()
-        .map(|r| RequestView::from_row(r, for_admin))
-        .collect())
+        .map(|r| RequestView::from_row(r, false))
+        .collect();
+    let Some(service) = db::catalog::find_service(conn, order.service_id)? else {
+        return Ok(OrderRequests {
+            list,
+            ..OrderRequests::default()
+        });
+    };
+    let from = order_machine::state_of(&order)?;
+    let open = |kind: RequestKind| list.iter().any(|r| r.open && r.kind == kind.as_str());
+    let within_period = db::now() <= order.created_at + chrono::TimeDelta::days(service.refill_days);
+    Ok(OrderRequests {
+        can_refill: service.refill
+            && within_period
+            && !open(RequestKind::Refill)
+            && Move::RequestRefill.allowed_from(from),
+        can_cancel: service.cancel
+            && !open(RequestKind::Cancel)
+            && (Move::RequestCancel.allowed_from(from) || Move::CancelBeforeSending.allowed_from(from)),
+        list,
+    })
 }
 
 /// A page of requests for the admin.

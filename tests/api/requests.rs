@@ -336,3 +336,47 @@ fn api_v2_refill_refill_status_and_cancel() {
         json!({"order": 31337, "cancel": {"error": "Incorrect order ID"}})
     );
 }
+
+#[test]
+fn the_order_page_offers_refill_and_cancel_and_the_admin_page_lists_them() {
+    let app = spawn_app_with(&[("PROVIDER_CALL_SPACING_MS", "0")]);
+    let shop = app.shop(SimArgs {
+        step_secs: 3600,
+        ..sim_args("pages-requests-1")
+    });
+    let service = app.service_id(&shop, "1");
+    app.create_user("buyer@example.com", "buyer-pass-123", smm_panel::domain::Role::User);
+    let buyer_id = app.find_user("buyer@example.com");
+    app.deposit(buyer_id, "1000");
+    let buyer = app.browser();
+    buyer.login("buyer@example.com", "buyer-pass-123");
+    let token = app.api().token("buyer@example.com", "buyer-pass-123");
+    let id = place(&app, &token, service, "https://x.com/page-cancel", 1000);
+    app.wait_for_order(&token, id, &["accepted"]);
+
+    let page = buyer.get(&format!("/orders/{id}")).text().unwrap();
+    assert!(page.contains("Cancel order"), "an active order of a cancel service");
+    assert!(!page.contains("Ask for a refill"), "not completed: no refill");
+    let response = buyer.submit(&format!("/orders/{id}"), &format!("/orders/{id}/cancel"), &[]);
+    assert_eq!(response.status(), 303);
+    let page = buyer.get(&format!("/orders/{id}")).text().unwrap();
+    assert!(page.contains("Cancel requested"), "flash");
+    assert!(page.contains("Refill and cancel requests") && !page.contains("Cancel order</button>"));
+
+    app.create_user("desk@example.com", "desk-pass-1234", smm_panel::domain::Role::Admin);
+    let desk = app.browser();
+    desk.login("desk@example.com", "desk-pass-1234");
+    let list = desk.get("/admin/requests?kind=cancel").text().unwrap();
+    assert!(list.contains(&format!("/admin/orders/{id}")), "{list}");
+    // A stranger's POST to the same button: 404, nothing created.
+    app.create_user("nosy@example.com", "nosy-pass-1234", smm_panel::domain::Role::User);
+    let nosy = app.browser();
+    nosy.login("nosy@example.com", "nosy-pass-1234");
+    let response = nosy.submit("/orders", &format!("/orders/{id}/refill"), &[]);
+    assert_eq!(response.status(), 404);
+    let cancels = json(
+        app.api().get("/api/admin/cancels?open=true", Some(&shop.admin_token)),
+        200,
+    );
+    assert_eq!(cancels["total"], 1);
+}

@@ -422,3 +422,85 @@ pub async fn manual_create(
         Err(e) => Err(e.into()),
     }
 }
+
+#[derive(Template)]
+#[template(path = "admin/requests.html")]
+struct RequestsPage {
+    ctx: PageContext,
+    kind: String,
+    open_only: bool,
+    requests: Paged<crate::service::requests::RequestView>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct RequestsPageQuery {
+    kind: Option<String>,
+    all: Option<String>,
+    #[serde(flatten)]
+    page: crate::service::pagination::PageQuery,
+}
+
+/// Refill and cancel requests: open ones first (those an admin may have to settle).
+#[get("/admin/requests")]
+pub async fn requests(
+    session: Session,
+    state: web::Data<AppState>,
+    PageAdmin(admin): PageAdmin,
+    query: web::Query<RequestsPageQuery>,
+) -> Result<HttpResponse, PageError> {
+    let page = PageRequest::parse(&query.page)?;
+    let kind = crate::domain::RequestKind::parse(query.kind.as_deref().unwrap_or("refill"))
+        .unwrap_or(crate::domain::RequestKind::Refill);
+    let open_only = query.all.is_none();
+    let filter = crate::db::requests::RequestFilter {
+        kind: Some(kind),
+        open: open_only.then_some(true),
+        ..Default::default()
+    };
+    let requests = state
+        .run(move |s| crate::service::requests::list(&mut *s.conn()?, &filter, page))
+        .await?;
+    let page = RequestsPage {
+        ctx: PageContext::new(&session, &state, Some(&admin)),
+        kind: kind.as_str().to_string(),
+        open_only,
+        requests,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[post("/admin/requests/{id}/resolve")]
+pub async fn resolve_request(
+    req: actix_web::HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    PageAdmin(admin): PageAdmin,
+    id: web::Path<String>,
+    CsrfForm(form): CsrfForm<crate::service::requests::RequestResolution>,
+) -> Result<HttpResponse, PageError> {
+    let id = path_id(&id)?;
+    let actor = crate::web::actor(&req, &admin);
+    let outcome = state
+        .run(move |s| crate::service::requests::resolve(s, &actor, id, &form))
+        .await;
+    let kind = match outcome {
+        Ok(view) => {
+            session::flash(
+                &session,
+                FlashKind::Success,
+                format!(
+                    "Request {id} is now {} ({}).",
+                    view.status.replace('_', " "),
+                    view.state
+                ),
+            );
+            view.kind
+        }
+        Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) => {
+            session::flash(&session, FlashKind::Error, e.to_string());
+            "refill".to_string()
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(see_other(&format!("/admin/requests?kind={kind}")))
+}

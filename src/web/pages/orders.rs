@@ -275,6 +275,7 @@ pub async fn list(
 struct OrderPage {
     ctx: PageContext,
     order: OrderView,
+    requests: crate::service::requests::OrderRequests,
 }
 
 #[get("/orders/{id}")]
@@ -289,10 +290,17 @@ pub async fn detail(
         role: crate::domain::Role::User,
         ..account.clone()
     };
-    let order = state.run(move |s| orders::get(&mut *s.conn()?, &viewer, id)).await?;
+    let (order, requests) = state
+        .run(move |s| {
+            let mut conn = s.conn()?;
+            let order = orders::get(&mut conn, &viewer, id)?;
+            Ok((order, crate::service::requests::for_order(&mut conn, id)?))
+        })
+        .await?;
     let page = OrderPage {
         ctx: PageContext::new(&session, &state, Some(&account)),
         order,
+        requests,
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -393,6 +401,49 @@ pub async fn refresh(
             FlashKind::Error,
             format!("The status could not be refreshed: {e}"),
         ),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(see_other(&format!("/orders/{id}")))
+}
+
+/// The order page's "Ask for a refill" and "Cancel order" buttons.
+#[post("/orders/{id}/{kind}")]
+pub async fn ask(
+    session: Session,
+    state: web::Data<AppState>,
+    PageUser(account): PageUser,
+    path: web::Path<(String, String)>,
+    CsrfForm(_): CsrfForm<super::auth::EmptyForm>,
+) -> Result<HttpResponse, PageError> {
+    let (id, kind) = path.into_inner();
+    let id = path_id(&id)?;
+    let kind = match kind.as_str() {
+        "refill" => crate::domain::RequestKind::Refill,
+        "cancel" => crate::domain::RequestKind::Cancel,
+        _ => return Err(AppError::NotFound("There is no such page.".into()).into()),
+    };
+    match state
+        .run(move |s| crate::service::requests::request(s, &account, id, kind))
+        .await
+    {
+        Ok(request) if request.status == "completed" => session::flash(
+            &session,
+            FlashKind::Success,
+            "Canceled before it was sent; your balance is refunded.",
+        ),
+        Ok(_) => session::flash(
+            &session,
+            FlashKind::Success,
+            match kind {
+                crate::domain::RequestKind::Refill => "Refill requested; it is on its way to the provider.",
+                crate::domain::RequestKind::Cancel => {
+                    "Cancel requested; what is not delivered is refunded once the provider confirms."
+                }
+            },
+        ),
+        Err(e @ (AppError::Business { .. } | AppError::Conflict { .. })) => {
+            session::flash(&session, FlashKind::Error, e.to_string())
+        }
         Err(e) => return Err(e.into()),
     }
     Ok(see_other(&format!("/orders/{id}")))
