@@ -208,6 +208,16 @@ impl Rate {
         i64::try_from(v).ok().map(Money)
     }
 
+    /// This rate, in a currency of which one unit is worth `1 / units_per_usd` USD,
+    /// converted to USD (rounded to micro-units). `None` for a zero rate of exchange.
+    pub fn to_usd(self, units_per_usd: Rate) -> Option<Rate> {
+        if units_per_usd.0 <= 0 {
+            return None;
+        }
+        let v = div_round(i128::from(self.0) * i128::from(SCALE), i128::from(units_per_usd.0));
+        i64::try_from(v).ok().map(Rate)
+    }
+
     /// Applies a markup in percent (`"25"` → ×1.25), rounded to micro-units.
     pub fn with_markup(self, percent: Rate) -> Option<Rate> {
         let factor = i128::from(SCALE) * 100 + i128::from(percent.0);
@@ -233,6 +243,21 @@ impl fmt::Display for Rate {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_rate_in_another_currency_converts_to_usd() {
+        let bdt = Rate::parse("90").unwrap();
+        assert_eq!(
+            bdt.to_usd(Rate::parse("100").unwrap()),
+            Some(Rate::parse("0.9").unwrap())
+        );
+        assert_eq!(
+            Rate::parse("1").unwrap().to_usd(Rate::parse("3").unwrap()),
+            Some(Rate::parse("0.333333").unwrap()),
+            "rounded to micro-units"
+        );
+        assert_eq!(bdt.to_usd(Rate::ZERO), None);
+    }
+
     use super::*;
 
     #[test]

@@ -435,6 +435,21 @@ pub fn import_services(
     let offered = client
         .services()
         .map_err(|e| providers::call_error(&provider.name, &e))?;
+    // The provider's rates are in its own currency (its `balance` says which; another
+    // smm-panel charges BDT): converted to USD before the markup.
+    let currency = match client.balance() {
+        Ok(balance) => {
+            db::providers::record_balance(
+                &mut *state.conn()?,
+                provider_id,
+                balance.balance.micros(),
+                &balance.currency,
+            )?;
+            balance.currency
+        }
+        Err(_) => provider.balance_currency.clone().unwrap_or_else(|| "USD".into()),
+    };
+    let units_per_usd = settings::units_per_usd(&mut *state.conn()?, &currency)?;
 
     let mut conn = state.conn()?;
     db::write_transaction(&mut conn, |c| {
@@ -454,7 +469,11 @@ pub fn import_services(
             skipped: 0,
         };
         for offer in &offered {
-            let Some(selling) = offer.rate.with_markup(markup).filter(|r| !r.is_zero()) else {
+            let Some(cost_usd) = offer.rate.to_usd(units_per_usd) else {
+                summary.skipped += 1;
+                continue;
+            };
+            let Some(selling) = cost_usd.with_markup(markup).filter(|r| !r.is_zero()) else {
                 summary.skipped += 1;
                 continue;
             };
@@ -493,7 +512,7 @@ pub fn import_services(
                         provider_id: Some(provider_id),
                         provider_service_id: Some(offer.service.clone()),
                         rate_per_1000: selling.micros(),
-                        provider_rate_per_1000: Some(offer.rate.micros()),
+                        provider_rate_per_1000: Some(cost_usd.micros()),
                         min_quantity: min,
                         max_quantity: max,
                         mode: current.mode.clone(),
@@ -512,7 +531,7 @@ pub fn import_services(
                         provider_id: Some(provider_id),
                         provider_service_id: Some(offer.service.clone()),
                         rate_per_1000: selling.micros(),
-                        provider_rate_per_1000: Some(offer.rate.micros()),
+                        provider_rate_per_1000: Some(cost_usd.micros()),
                         min_quantity: min,
                         max_quantity: max,
                         mode: ServiceMode::Auto.as_str().to_string(),
@@ -534,7 +553,7 @@ pub fn import_services(
             Some(&format!("provider:{provider_id}")),
             None,
             Some(&json!({
-                "markupPercent": markup.to_string(), "categoryId": target_category,
+                "markupPercent": markup.to_string(), "categoryId": target_category, "currency": currency,
                 "created": summary.created, "updated": summary.updated, "skipped": summary.skipped,
             })),
         )?;

@@ -191,6 +191,9 @@ pub async fn update_service(
 pub struct SettingsBody {
     #[serde(default, deserialize_with = "lenient_string", alias = "usd_to_bdt")]
     usd_to_bdt: Option<String>,
+    /// Units of another currency one USD buys, for providers that charge in it.
+    #[serde(default)]
+    usd_rates: std::collections::BTreeMap<String, String>,
 }
 
 #[get("/api/admin/settings")]
@@ -208,7 +211,16 @@ pub async fn update_settings(
 ) -> AppResult<HttpResponse> {
     let actor = actor(&req, &admin);
     let rate = state
-        .run(move |s| settings::set_usd_to_bdt(&mut *s.conn()?, &actor, body.usd_to_bdt.as_deref()))
+        .run(move |s| {
+            let mut conn = s.conn()?;
+            for (currency, raw) in &body.usd_rates {
+                settings::set_units_per_usd(&mut conn, &actor, currency, raw)?;
+            }
+            match (&body.usd_to_bdt, body.usd_rates.is_empty()) {
+                (None, false) => settings::usd_to_bdt(&mut conn),
+                (raw, _) => settings::set_usd_to_bdt(&mut conn, &actor, raw.as_deref()),
+            }
+        })
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "usdToBdt": rate, "currency": state.config.panel_currency })))
 }
