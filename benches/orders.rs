@@ -18,11 +18,12 @@
 //! (200) orders forwarded, `BENCH_LOADGEN` (`async`: one thread, one task and one
 //! keep-alive connection per concurrent client; `threads`: one OS thread with its own
 //! `reqwest::blocking` client per concurrent client), `BENCH_PHASES`
-//! (`intake,spread,bare,forward` by default; a list runs only those, `sync` included),
+//! (`intake,v2,spread,bare,forward` by default; a list runs only those, `sync` included),
 //! `BENCH_SYNC_ORDERS` (100000) accepted orders in the sync phase, `BENCH_SYNC_ROUNDS` (2)
 //! rounds: the first changes every order, the others find nothing changed.
 //!
-//! Phases: `intake` — every client orders as the same customer; `spread` — client `i`
+//! Phases: `intake` — every client orders as the same customer; `v2` — the same through
+//! `/api/v2` `action=add` with the customer's API key; `spread` — client `i`
 //! orders as customer `i` (so no two transactions update the same balance row); `bare`
 //! — the bare limit; `forward` — forwarding throughput; `sync` — `BENCH_SYNC_ROUNDS`
 //! status-sync rounds over `BENCH_SYNC_ORDERS` accepted orders (its own database,
@@ -120,9 +121,9 @@ impl Knobs {
 }
 
 /// Every phase, in the order they run.
-const PHASES: [&str; 5] = ["intake", "spread", "bare", "forward", "sync"];
+const PHASES: [&str; 6] = ["intake", "v2", "spread", "bare", "forward", "sync"];
 /// The phases run when `BENCH_PHASES` is not set (`sync` takes minutes: ask for it).
-const DEFAULT_PHASES: [&str; 4] = ["intake", "spread", "bare", "forward"];
+const DEFAULT_PHASES: [&str; 5] = ["intake", "v2", "spread", "bare", "forward"];
 
 // ---------------------------------------------------------------------------------
 // A database of the bench's own
@@ -665,9 +666,15 @@ impl LoadResult {
     }
 }
 
-/// The body a client sends for its `n`th request.
-fn order_body(service_id: i64, prefix: &str, client: usize, n: u64) -> String {
-    json!({"serviceId": service_id, "link": format!("https://x.com/{prefix}-{client}-{n}"), "qty": 100}).to_string()
+/// The body a client sends for its `n`th request: `create-orders` JSON, or for `/api/v2`
+/// an `add` with the client's API key (`credential`) as a JSON body.
+fn order_body(url: &str, credential: Option<&str>, service_id: i64, prefix: &str, client: usize, n: u64) -> String {
+    let link = format!("https://x.com/{prefix}-{client}-{n}");
+    if url.ends_with("/api/v2") {
+        json!({"key": credential, "action": "add", "service": service_id, "link": link, "quantity": 100}).to_string()
+    } else {
+        json!({"serviceId": service_id, "link": link, "qty": 100}).to_string()
+    }
 }
 
 /// `concurrency` clients each send one request at a time, back to back, for the warm-up
@@ -724,7 +731,7 @@ fn drive_async(
                     let mut request = client
                         .post(&url)
                         .header(reqwest::header::CONTENT_TYPE, "application/json")
-                        .body(order_body(service_id, &prefix, client_no, n));
+                        .body(order_body(&url, token.as_deref(), service_id, &prefix, client_no, n));
                     if let Some(token) = &token {
                         request = request.bearer_auth(token);
                     }
@@ -733,7 +740,8 @@ fn drive_async(
                         Ok(response) => {
                             let status = response.status();
                             match response.bytes().await {
-                                Ok(_) if status.is_success() => Ok(()),
+                                // API v2 answers a refusal with HTTP 200 and `{"error"}`.
+                                Ok(body) if status.is_success() && !body.starts_with(b"{\"error\"") => Ok(()),
                                 Ok(body) => Err(format!("HTTP {status}: {}", String::from_utf8_lossy(&body))),
                                 Err(e) => Err(format!("reading the body: {e}")),
                             }
@@ -795,7 +803,7 @@ fn drive_threads(
                     let mut request = client
                         .post(&url)
                         .header(reqwest::header::CONTENT_TYPE, "application/json")
-                        .body(order_body(service_id, &prefix, client_no, n));
+                        .body(order_body(&url, token.as_deref(), service_id, &prefix, client_no, n));
                     if let Some(token) = &token {
                         request = request.bearer_auth(token);
                     }
@@ -804,7 +812,8 @@ fn drive_threads(
                         Ok(response) => {
                             let status = response.status();
                             match response.bytes() {
-                                Ok(_) if status.is_success() => Ok(()),
+                                // API v2 answers a refusal with HTTP 200 and `{"error"}`.
+                                Ok(body) if status.is_success() && !body.starts_with(b"{\"error\"") => Ok(()),
                                 Ok(body) => Err(format!("HTTP {status}: {}", String::from_utf8_lossy(&body))),
                                 Err(e) => Err(format!("reading the body: {e}")),
                             }
@@ -1576,6 +1585,8 @@ fn met(ok: bool) -> &'static str {
 
 struct Results {
     intake: Option<LoadResult>,
+    /// The same customer's orders through `/api/v2` (`action=add`, issue 11).
+    v2: Option<LoadResult>,
     spread: Option<LoadResult>,
     bare: Option<LoadResult>,
     forward: Option<ForwardResult>,
@@ -1621,7 +1632,7 @@ fn report(backend: &str, knobs: &Knobs, background: Option<f64>, results: &Resul
         "|{:-<40}|{:->10}|{:->8}|{:->8}|{:->8}|{:->8}|{:->9}|{:->9}|{:->9}|{:->12}|{:->11}|",
         "", "", "", "", "", "", "", "", "", "", ""
     );
-    let loads = [&results.intake, &results.spread, &results.bare];
+    let loads = [&results.intake, &results.v2, &results.spread, &results.bare];
     for r in loads.iter().copied().flatten() {
         let num = |v: Option<f64>, decimals: usize| v.map_or_else(|| "-".into(), |v| format!("{v:.decimals$}"));
         println!(
@@ -1746,6 +1757,7 @@ fn order_phases(knobs: &Knobs, background: Option<f64>) {
     let intake_url = format!("{}/api/user/create-orders", app.base);
     let mut results = Results {
         intake: None,
+        v2: None,
         spread: None,
         bare: None,
         forward: None,
@@ -1762,6 +1774,26 @@ fn order_phases(knobs: &Knobs, background: Option<f64>) {
             &tokens,
             shop.service_id,
             "b",
+            knobs,
+        ));
+    }
+    if knobs.runs("v2") {
+        let client = blocking_client();
+        let me = call(
+            &client,
+            reqwest::Method::GET,
+            &format!("{}/api/user/me", app.base),
+            Some(&shop.customer_token),
+            None,
+            200,
+        );
+        let key = me["apiKey"].as_str().expect("the customer's API key").to_string();
+        results.v2 = Some(drive(
+            "intake, 1 customer (API v2 add)",
+            &format!("{}/api/v2", app.base),
+            &[key],
+            shop.service_id,
+            "v",
             knobs,
         ));
     }
