@@ -60,9 +60,23 @@ pub fn update_category(
 }
 
 pub fn insert_service(conn: &mut DbConnection, fields: &ServiceFields) -> QueryResult<i64> {
+    insert(conn, fields, false)
+}
+
+/// A service an import creates (and later updates; other listings are left alone).
+pub fn insert_imported_service(conn: &mut DbConnection, fields: &ServiceFields) -> QueryResult<i64> {
+    insert(conn, fields, true)
+}
+
+fn insert(conn: &mut DbConnection, fields: &ServiceFields, imported: bool) -> QueryResult<i64> {
     let now = super::now();
     on_backend!(conn, |c| diesel::insert_into(services::table)
-        .values((fields, services::created_at.eq(now), services::updated_at.eq(now)))
+        .values((
+            fields,
+            services::imported.eq(imported),
+            services::created_at.eq(now),
+            services::updated_at.eq(now),
+        ))
         .returning(services::id)
         .get_result(c))
 }

@@ -154,6 +154,8 @@ pub struct ServiceRow {
     pub updated_at: NaiveDateTime,
     pub accepts_username: bool,
     pub refill_days: i64,
+    /// Created by an import (which updates only the services it created).
+    pub imported: bool,
 }
 
 /// The writable fields of a service (insert, and full update).
@@ -173,6 +175,7 @@ pub struct ServiceFields {
     pub cancel: bool,
     pub enabled: bool,
     pub accepts_username: bool,
+    pub refill_days: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

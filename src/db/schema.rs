@@ -106,6 +106,7 @@ diesel::table! {
         updated_at -> Timestamp,
         accepts_username -> Bool,
         refill_days -> BigInt,
+        imported -> Bool,
     }
 }
 

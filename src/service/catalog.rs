@@ -61,6 +61,10 @@ pub struct ServiceView {
     pub enabled: bool,
     /// Orders may give a bare username instead of a URL.
     pub accepts_username: bool,
+    /// Days after ordering in which a refill may be asked.
+    pub refill_days: i64,
+    /// Created by an import (re-imports update it).
+    pub imported: bool,
 }
 
 impl From<ServiceRow> for ServiceView {
@@ -80,6 +84,8 @@ impl From<ServiceRow> for ServiceView {
             cancel: row.cancel,
             enabled: row.enabled,
             accepts_username: row.accepts_username,
+            refill_days: row.refill_days,
+            imported: row.imported,
         }
     }
 }
@@ -205,6 +211,9 @@ pub struct ServiceDraft {
     pub enabled: Option<String>,
     #[serde(default, deserialize_with = "lenient_string", alias = "accepts_username")]
     pub accepts_username: Option<String>,
+    /// Days after ordering in which a refill may be asked.
+    #[serde(default, deserialize_with = "lenient_string", alias = "refill_days")]
+    pub refill_days: Option<String>,
 }
 
 /// Validates a draft into the stored fields; `current` supplies what an edit leaves out.
@@ -315,8 +324,24 @@ fn validate_service(
             draft.accepts_username.as_deref(),
             current.is_some_and(|c| c.accepts_username),
         )?,
+        refill_days: input::whole_number(
+            "refillDays",
+            "The refill period (days)",
+            Some(
+                draft
+                    .refill_days
+                    .clone()
+                    .unwrap_or_else(|| current.map_or(DEFAULT_REFILL_DAYS, |c| c.refill_days).to_string())
+                    .as_str(),
+            ),
+            0,
+            3650,
+        )?,
     })
 }
+
+/// The refill period of a new service unless the admin sets another.
+pub const DEFAULT_REFILL_DAYS: i64 = 30;
 
 fn service_conflict(e: diesel::result::Error) -> AppError {
     match e {
@@ -459,7 +484,7 @@ pub fn import_services(
             .collect();
         let mut existing: HashMap<String, ServiceRow> = db::catalog::list_services(c, false)?
             .into_iter()
-            .filter(|s| s.provider_id == Some(provider_id))
+            .filter(|s| s.provider_id == Some(provider_id) && s.imported)
             .filter_map(|s| s.provider_service_id.clone().map(|id| (id, s)))
             .collect();
         let mut summary = ImportSummary {
@@ -520,6 +545,7 @@ pub fn import_services(
                         cancel: offer.cancel,
                         enabled: current.enabled,
                         accepts_username: current.accepts_username,
+                        refill_days: current.refill_days,
                     };
                     db::catalog::update_service(c, current.id, &fields)?;
                     summary.updated += 1;
@@ -539,8 +565,9 @@ pub fn import_services(
                         cancel: offer.cancel,
                         enabled: true,
                         accepts_username: false,
+                        refill_days: DEFAULT_REFILL_DAYS,
                     };
-                    db::catalog::insert_service(c, &fields)?;
+                    db::catalog::insert_imported_service(c, &fields)?;
                     summary.created += 1;
                 }
             }

@@ -616,3 +616,57 @@ fn the_admin_pages_manage_providers_services_and_the_rate() {
     let html = response.text().unwrap();
     assert!(html.contains("cannot be more than the maximum") && html.contains("value=\"Custom\""));
 }
+
+#[test]
+fn a_provider_service_listed_twice_keeps_both_listings_across_imports() {
+    let app = spawn_app();
+    let shop = app.shop(sim_args("listings-1"));
+    let admin = &shop.admin_token;
+    let api = app.api();
+    let imported = app.service_id(&shop, "1");
+    let services = json(api.get("/api/admin/services", Some(admin)), 200);
+    let count = services["items"].as_array().unwrap().len();
+    let category = services["items"][0]["categoryId"].clone();
+    // A premium listing of the same provider service, made by hand, with a 7-day refill.
+    let premium = json(
+        api.post(
+            "/api/admin/services",
+            &serde_json::json!({"categoryId": category, "name": "Followers [Premium]", "providerId": shop.provider_id,
+                "providerServiceId": "1", "rateUsdPer1000": "2.50", "min": 50, "max": 1000, "mode": "auto",
+                "refill": true, "refillDays": "7"}),
+            Some(admin),
+        ),
+        201,
+    );
+    assert_eq!(premium["refillDays"], 7);
+    assert_eq!(premium["imported"], false);
+    let bad = api.patch(
+        &format!("/api/admin/services/{}", premium["id"]),
+        &serde_json::json!({"refillDays": "-1"}),
+        Some(admin),
+    );
+    assert_eq!(error_code(bad, 400), "validation_error");
+    // Importing again updates its own listing only, and creates nothing new.
+    json(
+        api.post(
+            &format!("/api/admin/providers/{}/import-services", shop.provider_id),
+            &serde_json::json!({"markupPercent": "50"}),
+            Some(admin),
+        ),
+        200,
+    );
+    let after = json(api.get("/api/admin/services", Some(admin)), 200);
+    let items = after["items"].as_array().unwrap();
+    assert_eq!(items.len(), count + 1);
+    let find = |id: &serde_json::Value| items.iter().find(|s| &s["id"] == id).unwrap().clone();
+    assert_eq!(
+        find(&serde_json::json!(imported))["rateUsdPer1000"],
+        "1.35",
+        "0.90 + 50 %"
+    );
+    assert_eq!(
+        find(&premium["id"])["rateUsdPer1000"],
+        "2.5",
+        "the hand-made listing is kept"
+    );
+}

@@ -80,6 +80,7 @@ impl ServiceDraft {
             cancel: Some(view.cancel.to_string()),
             enabled: Some(view.enabled.to_string()),
             accepts_username: Some(view.accepts_username.to_string()),
+            refill_days: Some(view.refill_days.to_string()),
         }
     }
 }
