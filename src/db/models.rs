@@ -156,6 +156,9 @@ pub struct ServiceRow {
     pub refill_days: i64,
     /// Created by an import (which updates only the services it created).
     pub imported: bool,
+    /// The provider's service type ("Default", "Custom Comments", …).
+    pub kind: String,
+    pub dripfeed: bool,
 }
 
 /// The writable fields of a service (insert, and full update).
@@ -176,6 +179,8 @@ pub struct ServiceFields {
     pub enabled: bool,
     pub accepts_username: bool,
     pub refill_days: i64,
+    pub kind: String,
+    pub dripfeed: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -290,4 +295,17 @@ pub struct NewRequestRow<'a> {
     pub last_error: Option<&'a str>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+}
+
+/// What only drip-feed and custom-comments orders carry (kept out of the wide `orders`).
+#[derive(Debug, Clone, Default, Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::order_extras)]
+pub struct OrderExtras {
+    pub order_id: i64,
+    /// Drip-feed: how many runs (the order's quantity is the total over all runs).
+    pub runs: Option<i64>,
+    /// Drip-feed: minutes between runs.
+    pub run_interval: Option<i64>,
+    /// Custom comments, one per line (the quantity is their number).
+    pub comments: Option<String>,
 }

@@ -17,6 +17,21 @@ pub fn insert(conn: &mut DbConnection, row: &NewOrderRow<'_>) -> QueryResult<i64
         .get_result(c))
 }
 
+pub fn insert_extras(conn: &mut DbConnection, extras: &super::models::OrderExtras) -> QueryResult<usize> {
+    diesel::insert_into(super::schema::order_extras::table)
+        .values(extras)
+        .execute(conn)
+}
+
+/// A drip-feed or comments order's extras (none for other orders).
+pub fn extras(conn: &mut DbConnection, order_id: i64) -> QueryResult<Option<super::models::OrderExtras>> {
+    super::schema::order_extras::table
+        .find(order_id)
+        .select(super::models::OrderExtras::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<OrderRow>> {
     orders::table
         .find(id)

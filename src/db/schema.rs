@@ -107,6 +107,8 @@ diesel::table! {
         accepts_username -> Bool,
         refill_days -> BigInt,
         imported -> Bool,
+        kind -> Text,
+        dripfeed -> Bool,
     }
 }
 
@@ -164,6 +166,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sync_rounds,
     sync_schedule,
     orders,
+    order_extras,
     order_requests,
     providers,
     categories,
@@ -209,6 +212,17 @@ diesel::table! {
         review_reason -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    order_extras (order_id) {
+        order_id -> BigInt,
+        runs -> Nullable<BigInt>,
+        run_interval -> Nullable<BigInt>,
+        comments -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(order_extras -> orders (order_id));
 
 diesel::joinable!(orders -> services (service_id));
 diesel::joinable!(orders -> users (user_id));

@@ -46,6 +46,7 @@ pub fn create_manual(state: &AppState, actor: &Actor, draft: &ManualOrderDraft) 
         service_id: draft.service_id.clone(),
         link: draft.link.clone(),
         qty: draft.quantity.clone(),
+        ..OrderDraft::default()
     };
     let placement = Placement::Manual {
         actor,

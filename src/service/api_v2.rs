@@ -205,17 +205,14 @@ fn services(state: &AppState) -> Result<Value, Failure> {
 
 /// `action=add`: placed exactly as from the new-order page or `create-orders`.
 fn add(state: &AppState, user: &Account, params: &Params) -> Result<Value, Failure> {
-    if field(params, "runs").is_some() || field(params, "interval").is_some() {
-        return Err(refused("Drip-feed is not available for this service"));
-    }
-    if field(params, "comments").is_some() {
-        return Err(refused("Custom comments are not available for this service"));
-    }
     let draft = OrderDraft {
         category_id: None,
         service_id: field(params, "service").map(str::to_string),
         link: params.get("link").cloned(),
         qty: field(params, "quantity").map(str::to_string),
+        runs: field(params, "runs").map(str::to_string),
+        interval: field(params, "interval").map(str::to_string),
+        comments: params.get("comments").cloned(),
     };
     if draft.service_id.is_none() {
         return Err(refused("Incorrect service ID"));

@@ -65,6 +65,10 @@ pub struct ServiceView {
     pub refill_days: i64,
     /// Created by an import (re-imports update it).
     pub imported: bool,
+    /// The provider's service type ("Custom Comments" takes comments).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub dripfeed: bool,
 }
 
 impl From<ServiceRow> for ServiceView {
@@ -86,6 +90,8 @@ impl From<ServiceRow> for ServiceView {
             accepts_username: row.accepts_username,
             refill_days: row.refill_days,
             imported: row.imported,
+            kind: row.kind,
+            dripfeed: row.dripfeed,
         }
     }
 }
@@ -214,6 +220,11 @@ pub struct ServiceDraft {
     /// Days after ordering in which a refill may be asked.
     #[serde(default, deserialize_with = "lenient_string", alias = "refill_days")]
     pub refill_days: Option<String>,
+    /// The provider's service type: "Default", "Custom Comments", …
+    #[serde(default, deserialize_with = "lenient_string", alias = "type")]
+    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub dripfeed: Option<String>,
 }
 
 /// Validates a draft into the stored fields; `current` supplies what an edit leaves out.
@@ -336,6 +347,26 @@ fn validate_service(
             ),
             0,
             3650,
+        )?,
+        kind: input::required_text(
+            "kind",
+            "The service type",
+            Some(
+                draft
+                    .kind
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|k| !k.is_empty())
+                    .or(current.map(|c| c.kind.as_str()))
+                    .unwrap_or("Default"),
+            ),
+            60,
+        )?,
+        dripfeed: input::flag(
+            "dripfeed",
+            "dripfeed",
+            draft.dripfeed.as_deref(),
+            current.is_some_and(|c| c.dripfeed),
         )?,
     })
 }
@@ -546,6 +577,8 @@ pub fn import_services(
                         enabled: current.enabled,
                         accepts_username: current.accepts_username,
                         refill_days: current.refill_days,
+                        kind: offer.kind.chars().take(60).collect(),
+                        dripfeed: offer.dripfeed,
                     };
                     db::catalog::update_service(c, current.id, &fields)?;
                     summary.updated += 1;
@@ -566,6 +599,8 @@ pub fn import_services(
                         enabled: true,
                         accepts_username: false,
                         refill_days: DEFAULT_REFILL_DAYS,
+                        kind: offer.kind.chars().take(60).collect(),
+                        dripfeed: offer.dripfeed,
                     };
                     db::catalog::insert_imported_service(c, &fields)?;
                     summary.created += 1;

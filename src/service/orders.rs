@@ -44,7 +44,21 @@ pub struct OrderDraft {
     pub link: Option<String>,
     #[serde(default, deserialize_with = "lenient_string", alias = "quantity")]
     pub qty: Option<String>,
+    /// Drip-feed: how many runs of `qty` each (services with drip-feed).
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub runs: Option<String>,
+    /// Drip-feed: minutes between runs.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub interval: Option<String>,
+    /// Custom comments, one per line (services of a comments type); the quantity is
+    /// their number.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub comments: Option<String>,
 }
+
+/// The most runs and the longest interval (minutes) a drip-feed order may ask for.
+pub const MAX_RUNS: i64 = 1000;
+pub const MAX_INTERVAL_MINUTES: i64 = 10_080;
 
 /// An order as its owner sees it; admins also get `admin`.
 #[derive(Debug, Clone, Serialize)]
@@ -154,9 +168,22 @@ pub struct Placed {
 struct Priced<'a> {
     service: &'a ServiceRow,
     link: Link,
+    /// The total: per run × runs for drip-feed, the number of comments for comments.
     quantity: i64,
     charge: Money,
     provider_cost: Option<Money>,
+    /// Drip-feed runs and interval, or comments, when the order has them.
+    extras: Option<crate::db::models::OrderExtras>,
+}
+
+/// Whether a service takes custom comments (its provider's type says so).
+pub fn takes_comments(service: &ServiceRow) -> bool {
+    service.kind.to_ascii_lowercase().contains("comment")
+}
+
+/// The comments of a draft, one per non-empty line.
+fn comment_lines(raw: &str) -> Vec<&str> {
+    raw.lines().map(str::trim).filter(|l| !l.is_empty()).collect()
 }
 
 /// How refusals name the order they are about.
@@ -203,13 +230,43 @@ fn validate<'a>(draft: &OrderDraft, services: &'a HashMap<i64, ServiceRow>, exch
     }
     let link = Link::parse(draft.link.as_deref().unwrap_or_default(), service.accepts_username)
         .map_err(|m| AppError::validation("link", m))?;
-    let raw_qty = draft.qty.as_deref().map(str::trim).unwrap_or_default();
-    if raw_qty.is_empty() {
-        return Err(AppError::validation("qty", "Enter a quantity."));
+    let comments = draft
+        .comments
+        .as_deref()
+        .map(comment_lines)
+        .filter(|lines| !lines.is_empty());
+    if takes_comments(service) != comments.is_some() {
+        return Err(AppError::validation(
+            "comments",
+            if comments.is_some() {
+                "This service does not take custom comments."
+            } else {
+                "Enter the comments, one per line."
+            },
+        ));
     }
-    let quantity = raw_qty
-        .parse::<i64>()
-        .map_err(|_| AppError::validation("qty", format!("The quantity must be a whole number, not '{raw_qty}'.")))?;
+    let raw_qty = draft.qty.as_deref().map(str::trim).unwrap_or_default();
+    let quantity = match (&comments, raw_qty) {
+        (Some(lines), "") => lines.len() as i64,
+        (_, "") => return Err(AppError::validation("qty", "Enter a quantity.")),
+        (_, raw) => raw
+            .parse::<i64>()
+            .map_err(|_| AppError::validation("qty", format!("The quantity must be a whole number, not '{raw}'.")))?,
+    };
+    if let Some(lines) = &comments {
+        if quantity != lines.len() as i64 {
+            return Err(AppError::validation(
+                "qty",
+                format!("The quantity is the number of comments ({}).", lines.len()),
+            ));
+        }
+        if lines.iter().any(|l| l.chars().count() > 500) {
+            return Err(AppError::validation(
+                "comments",
+                "A comment can have at most 500 characters.",
+            ));
+        }
+    }
     if quantity < service.min_quantity || quantity > service.max_quantity {
         return Err(AppError::validation(
             "qty",
@@ -219,6 +276,55 @@ fn validate<'a>(draft: &OrderDraft, services: &'a HashMap<i64, ServiceRow>, exch
             ),
         ));
     }
+    let number = |field: &'static str, raw: &Option<String>| -> AppResult<Option<i64>> {
+        match raw.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+            None => Ok(None),
+            Some(text) => text
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| AppError::validation(field, format!("The {field} must be a whole number, not '{text}'."))),
+        }
+    };
+    let (runs, interval) = (number("runs", &draft.runs)?, number("interval", &draft.interval)?);
+    let drip = match (runs, interval) {
+        (None, None) => None,
+        _ if !service.dripfeed => {
+            return Err(AppError::validation(
+                "runs",
+                "This service does not take drip-feed orders.",
+            ));
+        }
+        (Some(runs), Some(interval)) => {
+            if !(2..=MAX_RUNS).contains(&runs) {
+                return Err(AppError::validation(
+                    "runs",
+                    format!("The runs must be between 2 and {MAX_RUNS}."),
+                ));
+            }
+            if !(1..=MAX_INTERVAL_MINUTES).contains(&interval) {
+                return Err(AppError::validation(
+                    "interval",
+                    format!("The interval must be between 1 and {MAX_INTERVAL_MINUTES} minutes."),
+                ));
+            }
+            Some((runs, interval))
+        }
+        (None, Some(_)) => return Err(AppError::validation("runs", "Give the runs with the interval.")),
+        (Some(_), None) => return Err(AppError::validation("interval", "Give the interval with the runs.")),
+    };
+    // A drip-feed order is `quantity` per run: the order (and its price) is the total.
+    let quantity = match drip {
+        Some((runs, _)) => quantity
+            .checked_mul(runs)
+            .ok_or_else(|| AppError::validation("runs", "The total is too large."))?,
+        None => quantity,
+    };
+    let extras = (drip.is_some() || comments.is_some()).then(|| crate::db::models::OrderExtras {
+        order_id: 0,
+        runs: drip.map(|(runs, _)| runs),
+        run_interval: drip.map(|(_, interval)| interval),
+        comments: comments.as_ref().map(|lines| lines.join("\n")),
+    });
     let charge = Rate::from_micros(service.rate_per_1000)
         .price(quantity, exchange)
         .map(Money::round_to_cents)
@@ -238,6 +344,7 @@ fn validate<'a>(draft: &OrderDraft, services: &'a HashMap<i64, ServiceRow>, exch
         quantity,
         charge,
         provider_cost,
+        extras,
     })
 }
 
@@ -350,6 +457,15 @@ pub fn place_as(
                     updated_at: now,
                 },
             )?;
+            if let Some(extras) = &p.extras {
+                db::orders::insert_extras(
+                    c,
+                    &crate::db::models::OrderExtras {
+                        order_id: id,
+                        ..extras.clone()
+                    },
+                )?;
+            }
             if charged {
                 let posted = db::ledger::post(
                     c,

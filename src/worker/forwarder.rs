@@ -104,13 +104,19 @@ fn forward_next(state: &AppState, owner: &str, clients: &mut HashMap<i64, Cached
     let (attempt, on_ambiguous, provider_name) = match client_for(state, &order, clients) {
         Err(reason) => (Attempt::Refused(reason), OnAmbiguous::Review, "?".to_string()),
         Ok(cached) => {
+            let extras = db::orders::extras(&mut *state.conn()?, order.id)?.unwrap_or_default();
+            // A drip-feed order is sent as `quantity` per run, as the protocol has it.
+            let quantity = match extras.runs {
+                Some(runs) if runs > 0 => order.quantity / runs,
+                _ => order.quantity,
+            };
             let request = NewProviderOrder {
                 service: order.provider_service_id.clone().unwrap_or_default(),
                 link: order.link.clone(),
-                quantity: order.quantity,
-                runs: None,
-                interval: None,
-                comments: None,
+                quantity,
+                runs: extras.runs,
+                interval: extras.run_interval,
+                comments: extras.comments,
             };
             let attempt = match cached.client.add(&request) {
                 Ok(provider_order_id) => Attempt::Accepted(provider_order_id),

@@ -229,7 +229,7 @@ fn mistakes_are_error_objects_with_http_200_and_change_nothing() {
         ("runs", "5"),
         ("interval", "10")
     ])
-    .contains("Drip-feed"));
+    .contains("drip-feed"));
     assert!(add(&[
         ("service", &service),
         ("link", "https://x.com/a"),
@@ -368,4 +368,105 @@ fn api_v2_is_rate_limited_in_its_own_error_shape() {
     assert!(response.headers().get("retry-after").is_some());
     let body: Value = response.json().unwrap();
     assert!(body["error"].as_str().unwrap().contains("Too many requests"), "{body}");
+}
+
+#[test]
+fn drip_feed_and_custom_comments_orders_are_priced_on_the_total_and_forwarded_per_run() {
+    let Reseller {
+        app,
+        shop,
+        user,
+        token,
+        key,
+        ..
+    } = reseller(30);
+    // Sim service 4 takes drip-feed (0.15 USD per 1000 at cost: 15.00 BDT per 1000).
+    let drip = app.service_id(&shop, "4").to_string();
+    let (_, added) = form(
+        &app,
+        &[
+            ("key", &key),
+            ("action", "add"),
+            ("service", &drip),
+            ("link", "https://x.com/drip"),
+            ("quantity", "100"),
+            ("runs", "5"),
+            ("interval", "30"),
+        ],
+    );
+    let id = added["order"].as_i64().unwrap_or_else(|| panic!("{added}"));
+    let order = app.wait_for_order(&token, id, &["accepted"]);
+    assert_eq!(order["quantity"], 500, "the order is the total of its runs");
+    assert_eq!(order["charge"], "7.50", "priced on 500");
+    let sold: Vec<Value> = reqwest::blocking::get(format!("{}/sim/orders", shop.sim.base_url()))
+        .unwrap()
+        .json()
+        .unwrap();
+    // The sim records runs × quantity: 500 means it was sent 100 per run (500 sent
+    // per run would read 2500).
+    assert_eq!(sold[0]["quantity"], 500, "sent as 100 per run × 5 runs");
+    for (fields, message) in [
+        (vec![("runs", "5")], "interval"),
+        (vec![("runs", "1"), ("interval", "30")], "runs"),
+        (vec![("runs", "5"), ("interval", "0")], "interval"),
+    ] {
+        let mut all = vec![
+            ("key", key.as_str()),
+            ("action", "add"),
+            ("service", drip.as_str()),
+            ("link", "https://x.com/drip-bad"),
+            ("quantity", "100"),
+        ];
+        all.extend(fields);
+        assert!(refused(&app, &all).contains(message), "{all:?}");
+    }
+
+    // A comments service (made by the admin): the quantity is the number of lines.
+    let category =
+        json(app.api().get("/api/admin/services", Some(&shop.admin_token)), 200)["items"][0]["categoryId"].clone();
+    let comments = json(
+        app.api().post(
+            "/api/admin/services",
+            &json!({"categoryId": category, "name": "Custom comments", "rateUsdPer1000": "10", "min": 1, "max": 100,
+                "mode": "manual", "type": "Custom Comments"}),
+            Some(&shop.admin_token),
+        ),
+        201,
+    )["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let add_comments = |text: &str| {
+        reqwest::blocking::Client::new()
+            .post(app.url("/api/v2"))
+            .json(
+                &json!({"key": key, "action": "add", "service": comments, "link": "https://x.com/c", "comments": text}),
+            )
+            .send()
+            .unwrap()
+            .json::<Value>()
+            .unwrap()
+    };
+    let placed = add_comments("great post\n\nnice one\nlove it\n");
+    let placed = placed["order"].as_i64().unwrap_or_else(|| panic!("{placed}"));
+    let order = json(app.api().get(&format!("/api/user/orders/{placed}"), Some(&token)), 200);
+    assert_eq!(
+        (order["quantity"].as_i64(), order["charge"].as_str()),
+        (Some(3), Some("3.00"))
+    );
+    assert!(add_comments("  \n ")["error"].as_str().unwrap().contains("comments"));
+    assert!(refused(
+        &app,
+        &[
+            ("key", &key),
+            ("action", "add"),
+            ("service", &comments),
+            ("link", "https://x.com/c"),
+            ("quantity", "3")
+        ]
+    )
+    .contains("comments"));
+    let (balance, ledger) = app.balance_and_ledger_sum(user);
+    assert_eq!(balance, 1_000_000_000 - 7_500_000 - 3_000_000);
+    assert_eq!(balance, ledger);
 }

@@ -60,6 +60,7 @@ impl ServiceDraft {
             &mut self.cancel,
             &mut self.enabled,
             &mut self.accepts_username,
+            &mut self.dripfeed,
         ] {
             *flag = Some(flag.is_some().to_string());
         }
@@ -81,6 +82,8 @@ impl ServiceDraft {
             enabled: Some(view.enabled.to_string()),
             accepts_username: Some(view.accepts_username.to_string()),
             refill_days: Some(view.refill_days.to_string()),
+            kind: Some(view.kind.clone()),
+            dripfeed: Some(view.dripfeed.to_string()),
         }
     }
 }

@@ -177,6 +177,7 @@ fn parse_mass(text: &str) -> Result<(Vec<OrderDraft>, Vec<usize>), AppError> {
                     service_id: Some(service.to_string()),
                     link: Some(link.to_string()),
                     qty: Some(quantity.to_string()),
+                    ..OrderDraft::default()
                 }),
                 _ => Err(AppError::validation(
                     "orders",
