@@ -108,6 +108,8 @@ pub struct ProviderRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub multi_status: Option<bool>,
+    /// Set by an admin; otherwise the provider's `balance` reply says.
+    pub currency: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -119,6 +121,7 @@ pub struct NewProviderRow<'a> {
     pub api_key_hint: &'a str,
     pub on_ambiguous: &'a str,
     pub enabled: bool,
+    pub currency: Option<&'a str>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }

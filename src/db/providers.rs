@@ -51,6 +51,8 @@ pub struct ProviderChanges<'a> {
     pub api_key: Option<(&'a str, &'a str)>,
     pub on_ambiguous: &'a str,
     pub enabled: bool,
+    /// The admin's currency for it; `None`: as its `balance` reply says.
+    pub currency: Option<&'a str>,
 }
 
 pub fn update(conn: &mut DbConnection, id: i64, changes: &ProviderChanges<'_>) -> QueryResult<usize> {
@@ -62,6 +64,7 @@ pub fn update(conn: &mut DbConnection, id: i64, changes: &ProviderChanges<'_>) -
             providers::api_url.eq(changes.api_url),
             providers::on_ambiguous.eq(changes.on_ambiguous),
             providers::enabled.eq(changes.enabled),
+            providers::currency.eq(changes.currency),
             providers::updated_at.eq(now),
         ))
         .execute(conn)?;

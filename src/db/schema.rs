@@ -74,6 +74,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         multi_status -> Nullable<Bool>,
+        currency -> Nullable<Text>,
     }
 }
 

@@ -493,8 +493,9 @@ pub fn import_services(
         .map_err(|e| providers::call_error(&provider.name, &e))?;
     // The provider's rates are in its own currency (its `balance` says which; another
     // smm-panel charges BDT): converted to USD before the markup.
-    let currency = match client.balance() {
-        Ok(balance) => {
+    let currency = match (&provider.currency, client.balance()) {
+        (Some(set_by_admin), _) => set_by_admin.clone(),
+        (None, Ok(balance)) => {
             db::providers::record_balance(
                 &mut *state.conn()?,
                 provider_id,
@@ -503,7 +504,7 @@ pub fn import_services(
             )?;
             balance.currency
         }
-        Err(_) => provider.balance_currency.clone().unwrap_or_else(|| "USD".into()),
+        (None, Err(_)) => provider.balance_currency.clone().unwrap_or_else(|| "USD".into()),
     };
     let units_per_usd = settings::units_per_usd(&mut *state.conn()?, &currency)?;
 

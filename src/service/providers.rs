@@ -59,6 +59,9 @@ pub struct ProviderDraft {
     pub on_ambiguous: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]
     pub enabled: Option<String>,
+    /// The currency it charges in (three letters); empty: as its `balance` reply says.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub currency: Option<String>,
 }
 
 /// Checks a provider URL: http(s) with a host, and https unless it points at this
@@ -109,6 +112,10 @@ pub struct ProviderView {
     pub api_key: String,
     pub on_ambiguous: String,
     pub enabled: bool,
+    /// The currency its rates are read in: the admin's, else its `balance` reply's.
+    pub currency: Option<String>,
+    /// Whether an admin set `currency` (rather than the provider's reply).
+    pub currency_set_by_admin: bool,
     pub health: Health,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -144,6 +151,8 @@ impl From<ProviderRow> for ProviderView {
             api_key: row.api_key_hint,
             on_ambiguous: row.on_ambiguous,
             enabled: row.enabled,
+            currency: row.currency.clone().or_else(|| row.balance_currency.clone()),
+            currency_set_by_admin: row.currency.is_some(),
             health: Health {
                 calls: row.calls_total,
                 errors: row.calls_failed,
@@ -168,6 +177,7 @@ impl ProviderView {
         json!({
             "name": self.name, "apiUrl": self.api_url, "apiKey": self.api_key,
             "onAmbiguous": self.on_ambiguous, "enabled": self.enabled,
+            "currency": if self.currency_set_by_admin { self.currency.clone() } else { None },
         })
     }
 }
@@ -192,6 +202,7 @@ struct ValidProvider {
     api_key: Option<String>,
     on_ambiguous: OnAmbiguous,
     enabled: bool,
+    currency: Option<String>,
 }
 
 /// Validates `draft`, filling what it leaves out from `current` (an edit).
@@ -227,12 +238,26 @@ fn validate(state: &AppState, draft: &ProviderDraft, current: Option<&ProviderRo
         draft.enabled.as_deref(),
         current.is_none_or(|c| c.enabled),
     )?;
+    let currency = match draft.currency.as_deref().map(str::trim) {
+        None => current.and_then(|c| c.currency.clone()),
+        Some("") => None,
+        Some(code) if code.len() == 3 && code.chars().all(|c| c.is_ascii_alphabetic()) => {
+            Some(code.to_ascii_uppercase())
+        }
+        Some(other) => {
+            return Err(AppError::validation(
+                "currency",
+                format!("'{other}' is not a three-letter currency code (e.g. USD, BDT)."),
+            ))
+        }
+    };
     Ok(ValidProvider {
         name,
         api_url,
         api_key,
         on_ambiguous,
         enabled,
+        currency,
     })
 }
 
@@ -259,6 +284,7 @@ pub fn create(state: &AppState, actor: &Actor, draft: &ProviderDraft) -> AppResu
                 api_key_hint: &hint,
                 on_ambiguous: valid.on_ambiguous.as_str(),
                 enabled: valid.enabled,
+                currency: valid.currency.as_deref(),
                 created_at: now,
                 updated_at: now,
             },
@@ -301,6 +327,7 @@ pub fn update(state: &AppState, actor: &Actor, id: i64, draft: &ProviderDraft) -
                 api_key: new_key.as_ref().map(|(enc, hint)| (enc.as_str(), hint.as_str())),
                 on_ambiguous: valid.on_ambiguous.as_str(),
                 enabled: valid.enabled,
+                currency: valid.currency.as_deref(),
             },
         )?;
         let view = get(c, id)?;

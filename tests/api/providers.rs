@@ -670,3 +670,62 @@ fn a_provider_service_listed_twice_keeps_both_listings_across_imports() {
         "the hand-made listing is kept"
     );
 }
+
+#[test]
+fn a_provider_in_another_currency_is_converted_at_the_admins_rate() {
+    let app = spawn_app();
+    let sim = spawn_sim(sim_args("euro-key-1"));
+    let admin = app.admin_token();
+    let api = app.api();
+    let bad = api.post(
+        "/api/admin/providers",
+        &serde_json::json!({"name": "Euro", "apiUrl": sim.api_url(), "apiKey": "euro-key-1", "currency": "EU"}),
+        Some(&admin),
+    );
+    assert_eq!(error_code(bad, 400), "validation_error");
+    let provider = json(
+        api.post(
+            "/api/admin/providers",
+            &serde_json::json!({"name": "Euro", "apiUrl": sim.api_url(), "apiKey": "euro-key-1", "currency": "eur"}),
+            Some(&admin),
+        ),
+        201,
+    );
+    assert_eq!(provider["currency"], "EUR");
+    let id = provider["id"].as_i64().unwrap();
+    let import = || {
+        api.post(
+            &format!("/api/admin/providers/{id}/import-services"),
+            &serde_json::json!({"markupPercent": "0"}),
+            Some(&admin),
+        )
+    };
+    // No rate for EUR yet: refused, nothing imported.
+    assert_eq!(error_code(import(), 422), "currency_rate_missing");
+    assert_eq!(
+        json(api.get("/api/admin/services", Some(&admin)), 200)["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    json(
+        api.post(
+            "/api/admin/settings",
+            &serde_json::json!({"usdRates": {"EUR": "0.5"}}),
+            Some(&admin),
+        ),
+        200,
+    );
+    json(import(), 200);
+    let services = json(api.get("/api/admin/services", Some(&admin)), 200);
+    let first = services["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["providerServiceId"] == "1")
+        .unwrap();
+    // 0.90 EUR per 1000 at 0.5 EUR per USD: 1.80 USD.
+    assert_eq!(first["rateUsdPer1000"], "1.8");
+    assert_eq!(first["providerRateUsdPer1000"], "1.8");
+}

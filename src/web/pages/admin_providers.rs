@@ -52,6 +52,7 @@ impl ProviderDraft {
             api_key: None,
             on_ambiguous: Some(view.on_ambiguous.clone()),
             enabled: Some(view.enabled.to_string()),
+            currency: view.currency_set_by_admin.then(|| view.currency.clone()).flatten(),
         }
     }
 }
