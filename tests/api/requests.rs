@@ -380,3 +380,92 @@ fn the_order_page_offers_refill_and_cancel_and_the_admin_page_lists_them() {
     );
     assert_eq!(cancels["total"], 1);
 }
+
+#[test]
+fn the_cancel_fault_matrix_never_resends_blind() {
+    let app = spawn_app_with(&[
+        ("PROVIDER_CALL_SPACING_MS", "0"),
+        ("PROVIDER_TIMEOUT_SECS", "2"),
+        ("FORWARD_RETRY_DELAYS_SECS", "0,0"),
+    ]);
+    let shop = app.shop(SimArgs {
+        step_secs: 3600,
+        ..sim_args("cancel-faults-1")
+    });
+    let service = app.service_id(&shop, "1");
+    let (_, token) = app.customer("cancel-faults@example.com", "1000");
+    let ids: Vec<i64> = (0..3)
+        .map(|i| place(&app, &token, service, &format!("https://x.com/cf-{i}"), 1000))
+        .collect();
+    for id in &ids {
+        app.wait_for_order(&token, *id, &["accepted"]);
+    }
+    let point_at = |url: &str| {
+        json(
+            app.api().patch(
+                &format!("/api/admin/providers/{}", shop.provider_id),
+                &json!({"apiUrl": url}),
+                Some(&shop.admin_token),
+            ),
+            200,
+        );
+    };
+    let cancel = |id: i64| json(ask(&app, &token, id, "cancel"), 201)["id"].as_i64().unwrap();
+    let settle = |rid: i64| wait_request(&app, &shop.admin_token, "cancel", rid, &["sent", "rejected", "unknown"]);
+
+    // No usable answer after sending (502): held for an admin, never resent.
+    let html = spawn_sim(SimArgs {
+        html_rate: 1.0,
+        ..sim_args("cancel-faults-1")
+    });
+    point_at(&html.api_url());
+    let first = cancel(ids[0]);
+    assert_eq!(settle(first)["state"], "unknown");
+    assert_eq!(sim_stats(&html)["cancel_calls"], 1, "sent once");
+    // The provider refuses: rejected, with its words.
+    let refusing = spawn_sim(SimArgs {
+        error_rate: 1.0,
+        ..sim_args("cancel-faults-1")
+    });
+    point_at(&refusing.api_url());
+    let second = cancel(ids[1]);
+    let refused = settle(second);
+    assert_eq!(
+        (refused["state"].as_str(), refused["error"].as_str()),
+        (Some("rejected"), Some("Incorrect request"))
+    );
+    // Not sent at all (nothing listens): retried, then rejected as not sent.
+    point_at(&format!("http://127.0.0.1:{}/api/v2", free_port()));
+    let third = cancel(ids[2]);
+    let unsent = settle(third);
+    assert_eq!(unsent["state"], "rejected", "{unsent}");
+    assert_eq!(unsent["attempts"], 3);
+    assert!(
+        unsent["error"].as_str().unwrap().starts_with("could not be sent"),
+        "{unsent}"
+    );
+    // Back to the real provider, the admin resends the one that had no answer.
+    point_at(&shop.sim.api_url());
+    let resent = json(
+        app.api().post(
+            &format!("/api/admin/requests/{first}/resolve"),
+            &json!({"action": "resend"}),
+            Some(&shop.admin_token),
+        ),
+        200,
+    );
+    assert_eq!(resent["state"], "queued");
+    assert_eq!(settle(first)["state"], "sent");
+    app.sync_round(&shop.admin_token);
+    let order = json(
+        app.api().get(&format!("/api/user/orders/{}", ids[0]), Some(&token)),
+        200,
+    );
+    assert_eq!(order["status"], "canceled");
+    // The others were never canceled: still charged, still active.
+    for id in &ids[1..] {
+        let order = json(app.api().get(&format!("/api/user/orders/{id}"), Some(&token)), 200);
+        assert_eq!(order["status"], "pending");
+    }
+    app.assert_ledger_reconciles();
+}

@@ -49,6 +49,9 @@ struct SimOrder {
     ending: Ending,
     /// Set by `action=cancel`.
     canceled: bool,
+    /// Set by `action=cancel` while the order was In progress: it ends Partial with
+    /// these remains (half the quantity was delivered).
+    canceled_remains: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -310,6 +313,7 @@ impl Sim {
             created: now,
             ending,
             canceled: false,
+            canceled_remains: None,
         });
         json!({ "order": id })
     }
@@ -329,6 +333,9 @@ impl Sim {
     }
 
     fn status_of(&self, order: &SimOrder, now: Instant) -> ProviderStatus {
+        if order.canceled_remains.is_some() {
+            return ProviderStatus::Partial;
+        }
         if order.canceled {
             return ProviderStatus::Canceled;
         }
@@ -347,7 +354,7 @@ impl Sim {
         let status = self.status_of(order, now);
         let remains = match status {
             ProviderStatus::Completed => 0,
-            ProviderStatus::Partial => order.quantity / 2,
+            ProviderStatus::Partial => order.canceled_remains.unwrap_or(order.quantity / 2),
             _ => order.quantity,
         };
         json!({
@@ -412,10 +419,22 @@ impl Sim {
         if self.status_of(order, now).is_terminal() {
             return Err("Order cannot be canceled");
         }
+        // Pending: nothing delivered, all refunded. In progress: half delivered, it
+        // ends Partial and the undelivered half is refunded.
+        let in_progress = self.status_of(order, now) == ProviderStatus::InProgress;
         let index = (order.id - FIRST_ORDER_ID) as usize;
-        let refund = order.charge;
+        let remains = order.quantity - order.quantity / 2;
+        let refund = if in_progress {
+            order
+                .charge
+                .mul_div(remains, order.quantity.max(1))
+                .unwrap_or(Money::ZERO)
+        } else {
+            order.charge
+        };
         if let Some(order) = state.orders.get_mut(index) {
             order.canceled = true;
+            order.canceled_remains = in_progress.then_some(remains);
             state.balance = state.balance.checked_add(refund).unwrap_or(state.balance);
         }
         Ok(())
@@ -509,6 +528,45 @@ mod tests {
 
     fn call(sim: &Sim, pairs: &[(&str, &str)], now: Instant) -> Value {
         sim.handle(&params(pairs), now).reply
+    }
+
+    #[test]
+    fn a_cancel_in_progress_ends_partial_with_the_undelivered_half_refunded() {
+        let sim = sim(30);
+        let t0 = Instant::now();
+        for link in ["a", "b"] {
+            call(
+                &sim,
+                &[
+                    ("action", "add"),
+                    ("service", "1"),
+                    ("link", link),
+                    ("quantity", "1000"),
+                ],
+                t0,
+            );
+        }
+        let in_progress = t0 + Duration::from_secs(31);
+        assert_eq!(
+            call(&sim, &[("action", "status"), ("order", "10002")], in_progress)["status"],
+            json!("In progress")
+        );
+        let cancel = call(&sim, &[("action", "cancel"), ("orders", "10002")], in_progress);
+        assert_eq!(cancel[0]["cancel"], json!(1));
+        let status = call(
+            &sim,
+            &[("action", "status"), ("order", "10002")],
+            in_progress + Duration::from_secs(300),
+        );
+        assert_eq!(
+            (status["status"].clone(), status["remains"].clone()),
+            (json!("Partial"), json!("500"))
+        );
+        // 1000 - 2 × 0.90 + 0.45 refunded
+        assert_eq!(
+            call(&sim, &[("action", "balance")], in_progress)["balance"],
+            json!("998.65000")
+        );
     }
 
     #[test]
