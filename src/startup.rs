@@ -113,7 +113,12 @@ fn run_server(listener: TcpListener, state: AppState) -> std::io::Result<Server>
             .wrap(sessions)
             .wrap(middleware::from_fn(crate::web::rate_limit::limit))
             .wrap(headers::security_headers())
-            .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").exclude("/healthz"))
+            // The path without the query string: API v2 clients may send their key there.
+            .wrap(
+                middleware::Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
+                    .custom_request_replace("method", |req| req.method().to_string())
+                    .exclude("/healthz"),
+            )
             .configure(routes::configure)
     })
     .listen(listener)?

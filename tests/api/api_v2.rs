@@ -470,3 +470,42 @@ fn drip_feed_and_custom_comments_orders_are_priced_on_the_total_and_forwarded_pe
     assert_eq!(balance, 1_000_000_000 - 7_500_000 - 3_000_000);
     assert_eq!(balance, ledger);
 }
+
+#[test]
+fn a_key_sent_in_the_query_string_never_reaches_the_log() {
+    smm_panel::provider::client::install_crypto_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(&dir);
+    let env = test_env(&dir, &db, &[]);
+    let port = free_port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_smm-panel"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "info")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_until(Duration::from_secs(30), "serve to answer", || {
+        reqwest::blocking::get(format!("{base}/healthz"))
+            .ok()
+            .filter(|r| r.status().is_success())
+    });
+    let secret = "query-string-key-1234567890";
+    let reply: Value = reqwest::blocking::get(format!("{base}/api/v2?key={secret}&action=balance"))
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(reply["error"], "Invalid API key");
+    let mut child = child;
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("GET /api/v2"), "the request is logged: {log}");
+    assert!(!log.contains(secret), "but never its key: {log}");
+}
