@@ -104,6 +104,11 @@ pub struct Config {
     pub provider_timeout: Duration,
     pub rate_limit_per_min: u32,
     pub allow_http_providers: bool,
+    /// Hosts (names or addresses) provider calls may reach even when they resolve to a
+    /// private, loopback or link-local address (`PROVIDER_ALLOWED_HOSTS`, comma list).
+    pub provider_allowed_hosts: Vec<String>,
+    /// Proxies in front of the panel (`TRUSTED_PROXIES`, comma list of addresses).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub cookie_secure: bool,
     pub panel_currency: String,
     /// bcrypt work factor (`BCRYPT_COST`, default 12; tests lower it to keep the suite fast).
@@ -143,7 +148,29 @@ impl Config {
         let provider_timeout = Duration::from_secs(parse_number(&get, "PROVIDER_TIMEOUT_SECS", 30, 1, 600)?);
         let rate_limit_per_min = parse_number::<u32>(&get, "RATE_LIMIT_PER_MIN", 100, 1, 1_000_000)?;
         let allow_http_providers = parse_bool(&get, "ALLOW_HTTP_PROVIDERS", false)?;
-        let cookie_secure = parse_bool(&get, "COOKIE_SECURE", !bind.ip().is_loopback())?;
+        let provider_allowed_hosts: Vec<String> = get("PROVIDER_ALLOWED_HOSTS")
+            .unwrap_or_default()
+            .split(',')
+            .map(|h| h.trim().trim_matches(['[', ']']).to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect();
+        let trusted_proxies = get("TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse::<std::net::IpAddr>()
+                    .map_err(|_| ConfigError::new("TRUSTED_PROXIES", format!("'{p}' is not an IP address")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        // Secure cookies unless plainly local: behind a TLS proxy the panel often binds
+        // loopback, so naming a proxy turns them on too.
+        let cookie_secure = parse_bool(
+            &get,
+            "COOKIE_SECURE",
+            !bind.ip().is_loopback() || !trusted_proxies.is_empty(),
+        )?;
         let panel_currency = get("PANEL_CURRENCY")
             .unwrap_or_else(|| "BDT".into())
             .trim()
@@ -170,6 +197,8 @@ impl Config {
             provider_timeout,
             rate_limit_per_min,
             allow_http_providers,
+            provider_allowed_hosts,
+            trusted_proxies,
             cookie_secure,
             panel_currency,
             bcrypt_cost,

@@ -112,7 +112,7 @@ fn run_server(listener: TcpListener, state: AppState) -> std::io::Result<Server>
             .app_data(limiter.clone())
             .wrap(sessions)
             .wrap(middleware::from_fn(crate::web::rate_limit::limit))
-            .wrap(headers::security_headers())
+            .wrap(headers::security_headers(cookie_secure))
             // The path without the query string: API v2 clients may send their key there.
             .wrap(
                 middleware::Logger::new("%a \"%{method}xi %U\" %s %b %Dms")

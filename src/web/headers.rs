@@ -2,8 +2,17 @@
 
 use actix_web::middleware::DefaultHeaders;
 
-pub fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+/// `secure`: the panel is served over TLS (`COOKIE_SECURE`), so browsers are told to
+/// keep to https (HSTS). Responses are not cached unless they say otherwise (static
+/// assets do): pages and JSON carry balances, orders and API keys.
+pub fn security_headers(secure: bool) -> DefaultHeaders {
+    let headers = DefaultHeaders::new().add(("Cache-Control", "no-store"));
+    let headers = if secure {
+        headers.add(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    } else {
+        headers
+    };
+    headers
         .add((
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \

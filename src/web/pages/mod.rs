@@ -123,11 +123,28 @@ impl ResponseError for PageError {
     }
 }
 
-/// Only same-site paths are followed after signing in (no open redirects).
+/// Where to go after signing in: `next` resolved against the site's own origin as a
+/// browser would (tabs and newlines dropped, backslashes read as slashes), followed only
+/// if it stays on this site; anything else goes to the dashboard.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_string(),
-        _ => "/".to_string(),
+    const SITE: &str = "http://panel.invalid/";
+    let Some(raw) = next.map(str::trim).filter(|n| !n.is_empty()) else {
+        return "/".into();
+    };
+    let Ok(base) = url::Url::parse(SITE) else {
+        return "/".into();
+    };
+    match base.join(raw) {
+        // A path that begins `//` would itself read as another site in a Location.
+        Ok(target) if target.origin() == base.origin() && raw.starts_with('/') && !target.path().starts_with("//") => {
+            let mut path = target.path().to_string();
+            if let Some(query) = target.query() {
+                path.push('?');
+                path.push_str(query);
+            }
+            path
+        }
+        _ => "/".into(),
     }
 }
 
@@ -136,4 +153,37 @@ pub async fn not_found() -> Result<HttpResponse, PageError> {
     Err(PageError::App(AppError::NotFound(
         "There is no page at this address.".into(),
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_this_sites_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/orders?page=2")), "/orders?page=2");
+        assert_eq!(safe_next(Some("/admin/orders/5")), "/admin/orders/5");
+        for evil in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "\\\\evil.example",
+            "https://evil.example/",
+            "http:evil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            "/%2F%2Fevil.example/../..//evil.example",
+        ] {
+            let next = safe_next(Some(evil));
+            assert!(
+                next.starts_with('/') && !next.starts_with("//") && !next.contains("evil.example\\"),
+                "{evil:?} -> {next}"
+            );
+            assert!(!next.starts_with("//"), "{evil:?}");
+        }
+        assert_eq!(safe_next(Some("https://evil.example/")), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
 }
