@@ -18,6 +18,8 @@ pub struct UserRow {
     pub disabled: bool,
     pub last_login_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// Sessions and tokens of an older epoch are void.
+    pub session_epoch: i64,
 }
 
 #[derive(Debug, Insertable)]

@@ -12,6 +12,7 @@ diesel::table! {
         disabled -> Bool,
         last_login_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        session_epoch -> BigInt,
     }
 }
 

@@ -39,9 +39,13 @@ pub fn find_by_api_key_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<
         .optional()
 }
 
+/// Sets a new password hash; every session and token issued before it ends.
 pub fn set_password_hash(conn: &mut DbConnection, id: i64, hash: &str) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
-        .set(users::password_hash.eq(hash))
+        .set((
+            users::password_hash.eq(hash),
+            users::session_epoch.eq(users::session_epoch + 1),
+        ))
         .execute(conn)
 }
 
@@ -51,9 +55,10 @@ pub fn set_api_key(conn: &mut DbConnection, id: i64, hash: &str, encrypted: &str
         .execute(conn)
 }
 
+/// Changes the role; sessions and tokens issued under the old role end.
 pub fn set_role(conn: &mut DbConnection, id: i64, role: &str) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
-        .set(users::role.eq(role))
+        .set((users::role.eq(role), users::session_epoch.eq(users::session_epoch + 1)))
         .execute(conn)
 }
 
@@ -99,9 +104,20 @@ pub fn escape_like(term: &str) -> String {
     out.to_lowercase()
 }
 
+/// Ends every session and token of the user (they carry the old epoch); the new epoch.
+pub fn bump_session_epoch(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
+    diesel::update(users::table.find(id))
+        .set(users::session_epoch.eq(users::session_epoch + 1))
+        .execute(conn)?;
+    users::table.find(id).select(users::session_epoch).first(conn)
+}
+
 pub fn set_disabled(conn: &mut DbConnection, id: i64, disabled: bool) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
-        .set(users::disabled.eq(disabled))
+        .set((
+            users::disabled.eq(disabled),
+            users::session_epoch.eq(users::session_epoch + 1),
+        ))
         .execute(conn)
 }
 

@@ -27,6 +27,8 @@ pub struct Account {
     pub disabled: bool,
     pub created_at: NaiveDateTime,
     pub last_login_at: Option<NaiveDateTime>,
+    /// Sessions and tokens must carry this epoch to be valid.
+    pub session_epoch: i64,
 }
 
 impl TryFrom<UserRow> for Account {
@@ -43,6 +45,7 @@ impl TryFrom<UserRow> for Account {
             disabled: row.disabled,
             created_at: row.created_at,
             last_login_at: row.last_login_at,
+            session_epoch: row.session_epoch,
         })
     }
 }
@@ -168,8 +171,9 @@ pub fn regenerate_api_key(state: &AppState, user_id: i64) -> AppResult<String> {
     Ok(key)
 }
 
-/// Changes a password after checking the current one.
-pub fn change_password(state: &AppState, user_id: i64, current: &str, new: &Password) -> AppResult<()> {
+/// Changes a password after checking the current one. Every session and token of the
+/// account ends; returns the new session epoch (the caller's own session moves to it).
+pub fn change_password(state: &AppState, user_id: i64, current: &str, new: &Password) -> AppResult<i64> {
     let mut conn = state.conn()?;
     let row = db::users::find(&mut conn, user_id)?.ok_or_else(|| AppError::NotFound("No such user.".into()))?;
     if !bcrypt::verify(current, &row.password_hash).unwrap_or(false) {
@@ -180,7 +184,13 @@ pub fn change_password(state: &AppState, user_id: i64, current: &str, new: &Pass
     }
     let hash = hash_password(state, new)?;
     db::users::set_password_hash(&mut conn, user_id, &hash)?;
-    Ok(())
+    Ok(db::users::find(&mut conn, user_id)?.map_or(0, |row| row.session_epoch))
+}
+
+/// Ends every session and token of the user ("sign out everywhere", and sign-out: a
+/// copied cookie or token is worthless afterwards); returns the new epoch.
+pub fn end_sessions(state: &AppState, user_id: i64) -> AppResult<i64> {
+    Ok(db::users::bump_session_epoch(&mut *state.conn()?, user_id)?)
 }
 
 /// Users, newest first, optionally searched by email.

@@ -735,6 +735,23 @@ pub fn check_order(
         counts.errors,
         error.as_deref(),
     )?;
+    if counts.errors > 0 || reply.is_err() {
+        // A failed check counts for the one-minute guard too, so "Refresh status" cannot
+        // hammer a failing provider.
+        db::sync::touch_checked(&mut conn, &[id], db::now(), Checked::Failed)?;
+        if !viewer.role.is_admin() {
+            // Customers get no provider names or raw provider text; admins and the log do.
+            log::warn!(
+                "[PROVIDER_ERROR] Order {id} refresh for its customer failed: {}",
+                error.as_deref().unwrap_or("unusable answer")
+            );
+            return Err(AppError::Provider {
+                code: "provider_unavailable",
+                message: "The provider could not be asked just now; the status is checked again automatically.".into(),
+                timeout: false,
+            });
+        }
+    }
     reply?;
     if counts.errors > 0 {
         return Err(AppError::Provider {

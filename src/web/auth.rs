@@ -48,14 +48,15 @@ fn check_role(account: &Account, required: Role) -> AppResult<()> {
 async fn api_account(req: &HttpRequest, required: Role) -> AppResult<Account> {
     let state = state(req)?;
     let bearer = req.headers().get(actix_web::http::header::AUTHORIZATION);
-    let user_id = if let Some(value) = bearer {
+    let (user_id, token_epoch) = if let Some(value) = bearer {
         let token = value
             .to_str()
             .ok()
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .ok_or_else(|| AppError::Unauthorized("The Authorization header must be 'Bearer <token>'.".into()))?;
-        tokens::verify(&state.key, token, chrono::Utc::now().timestamp())
-            .ok_or_else(|| AppError::Unauthorized("The token is invalid or has expired; get a new one.".into()))?
+        let (user_id, epoch) = tokens::verify(&state.key, token, chrono::Utc::now().timestamp())
+            .ok_or_else(|| AppError::Unauthorized("The token is invalid or has expired; get a new one.".into()))?;
+        (user_id, Some(epoch))
     } else {
         let session = req.get_session();
         let user_id = session::user_id(&session).ok_or_else(|| {
@@ -67,13 +68,22 @@ async fn api_account(req: &HttpRequest, required: Role) -> AppResult<Account> {
             let provided = req.headers().get("X-CSRF-Token").and_then(|v| v.to_str().ok());
             session::verify_csrf(&session, provided)?;
         }
-        user_id
+        (user_id, None)
     };
     let account = load_account(&state, user_id)
         .await?
         .ok_or_else(|| AppError::Unauthorized("The account no longer exists.".into()))?;
     if account.disabled {
         return Err(AppError::Unauthorized(accounts::DISABLED.into()));
+    }
+    let live = match token_epoch {
+        Some(epoch) => epoch == account.session_epoch,
+        None => session::live_user(&req.get_session(), |_| Some(account.session_epoch)).is_some(),
+    };
+    if !live {
+        return Err(AppError::Unauthorized(
+            "This session or token has ended (signed out, password changed or expired); sign in again.".into(),
+        ));
     }
     check_role(&account, required)?;
     Ok(account)
@@ -99,6 +109,15 @@ async fn page_account(req: &HttpRequest, required: Role) -> Result<Account, Page
             return Err(login_required());
         }
     };
+    if session::live_user(&session, |_| Some(account.session_epoch)).is_none() {
+        session::sign_out(&session);
+        session::flash(
+            &session,
+            session::FlashKind::Info,
+            "Your session has ended (signed out elsewhere, password changed, or it expired); sign in again.",
+        );
+        return Err(login_required());
+    }
     check_role(&account, required)?;
     Ok(account)
 }

@@ -64,6 +64,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(pages::account::reveal_key)
         .service(pages::account::regenerate_key)
         .service(pages::account::change_password)
+        .service(pages::account::end_sessions)
         .service(pages::services::list)
         .service(pages::orders::new_order)
         .service(pages::orders::place)

@@ -7,8 +7,16 @@ use crate::crypto;
 use crate::error::{AppError, AppResult};
 
 const USER_ID: &str = "uid";
+const EPOCH: &str = "ep";
+const STARTED: &str = "t0";
+const SEEN: &str = "seen";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
+
+/// A session ends this long after signing in, however active.
+pub const MAX_AGE_SECS: i64 = 3 * 24 * 60 * 60;
+/// A session ends after this long without a request.
+pub const IDLE_SECS: i64 = 4 * 60 * 60;
 
 pub const CSRF_MESSAGE: &str = "This form has expired or did not come from this site. Reload the page and try again.";
 
@@ -16,10 +24,37 @@ pub fn user_id(session: &Session) -> Option<i64> {
     session.get::<i64>(USER_ID).ok().flatten()
 }
 
-/// Signs `user_id` in, with a fresh session (and so a fresh CSRF token).
-pub fn sign_in(session: &Session, user_id: i64) -> AppResult<()> {
+fn now_unix() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// The signed-in user of a live session: its epoch still the user's, not older than
+/// `MAX_AGE_SECS`, used within `IDLE_SECS`. Refreshes the idle clock (at most once a
+/// minute, so the cookie is not rewritten on every request).
+pub fn live_user(session: &Session, current_epoch: impl FnOnce(i64) -> Option<i64>) -> Option<i64> {
+    let user_id = user_id(session)?;
+    let epoch = session.get::<i64>(EPOCH).ok().flatten()?;
+    let started = session.get::<i64>(STARTED).ok().flatten()?;
+    let seen = session.get::<i64>(SEEN).ok().flatten()?;
+    let now = now_unix();
+    if now - started > MAX_AGE_SECS || now - seen > IDLE_SECS || current_epoch(user_id) != Some(epoch) {
+        return None;
+    }
+    if now - seen > 60 {
+        let _ = session.insert(SEEN, now);
+    }
+    Some(user_id)
+}
+
+/// Signs `user_id` in, with a fresh session (and so a fresh CSRF token), bound to the
+/// user's current session epoch.
+pub fn sign_in(session: &Session, user_id: i64, epoch: i64) -> AppResult<()> {
     sign_out(session);
+    let now = now_unix();
     session.insert(USER_ID, user_id).map_err(AppError::internal)?;
+    session.insert(EPOCH, epoch).map_err(AppError::internal)?;
+    session.insert(STARTED, now).map_err(AppError::internal)?;
+    session.insert(SEEN, now).map_err(AppError::internal)?;
     Ok(())
 }
 

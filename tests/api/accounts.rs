@@ -226,10 +226,10 @@ fn tokens_are_signed_expire_and_name_their_user() {
     assert_eq!(wrong["error"]["code"], "unauthorized");
 
     let now = chrono::Utc::now().timestamp();
-    let expired = tokens::issue(&app.state.key, id, now - 100, 60);
+    let expired = tokens::issue(&app.state.key, id, 0, now - 100, 60);
     assert_eq!(error_code(api.get("/api/user/me", Some(&expired)), 401), "unauthorized");
     let other_key = smm_panel::crypto::SecretKey::from_bytes(&[9; 32]);
-    let foreign = tokens::issue(&other_key, id, now, 60);
+    let foreign = tokens::issue(&other_key, id, 0, now, 60);
     assert_eq!(error_code(api.get("/api/user/me", Some(&foreign)), 401), "unauthorized");
     let (body, signature) = token.rsplit_once('.').unwrap();
     let (prefix, _) = body.split_once('.').unwrap();
@@ -370,4 +370,95 @@ fn the_ledger_is_append_only_in_the_database() {
         .execute(&mut *conn)
         .is_err());
     assert_eq!(app.balance_and_ledger_sum(id), (10_000_000, 10_000_000));
+}
+
+/// Issue 12: sessions and tokens end server-side.
+#[test]
+fn a_copied_cookie_or_token_dies_with_sign_out_and_password_change() {
+    let app = spawn_app();
+    app.create_user("victim@example.com", "first-pass-123", Role::User);
+    let browser = app.browser();
+    assert_eq!(browser.login("victim@example.com", "first-pass-123").status(), 303);
+    // An attacker copies the session cookie.
+    let page = browser.get("/account");
+    assert_eq!(page.status(), 200);
+    let stolen: String = {
+        // The attacker's copy: the cookie of another sign-in of the same account.
+        let thief = app.browser();
+        let html = thief.get("/login").text().unwrap();
+        let csrf = csrf_token(&html);
+        let response = thief.post_form(
+            "/login",
+            &[
+                ("email", "victim@example.com"),
+                ("password", "first-pass-123"),
+                ("csrf", &csrf),
+            ],
+        );
+        response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("smm_session="))
+            .map(|v| v.split(';').next().unwrap().to_string())
+            .expect("a session cookie")
+    };
+    let with_cookie = || {
+        reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(app.url("/account"))
+            .header("cookie", &stolen)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(with_cookie(), 200, "the copied cookie works while the session lives");
+    let token = app.api().token("victim@example.com", "first-pass-123");
+    assert_eq!(app.api().get("/api/user/me", Some(&token)).status(), 200);
+
+    // The victim signs out in their own browser: the copy dies too, and so does the token.
+    assert_eq!(browser.submit("/account", "/logout", &[]).status(), 303);
+    assert_eq!(with_cookie(), 303, "the copied cookie is sent to the login page");
+    assert_eq!(app.api().get("/api/user/me", Some(&token)).status(), 401);
+
+    // A password change made elsewhere ends every earlier session and token, but the
+    // browser that made it stays signed in.
+    assert_eq!(browser.login("victim@example.com", "first-pass-123").status(), 303);
+    let other = app.browser();
+    assert_eq!(other.login("victim@example.com", "first-pass-123").status(), 303);
+    let token = app.api().token("victim@example.com", "first-pass-123");
+    let changed = browser.submit(
+        "/account",
+        "/account/password",
+        &[
+            ("current_password", "first-pass-123"),
+            ("new_password", "second-pass-456"),
+            ("new_password_confirm", "second-pass-456"),
+        ],
+    );
+    assert_eq!(changed.status(), 303);
+    assert_eq!(browser.get("/account").status(), 200, "the changing browser stays in");
+    assert_eq!(other.get("/account").status(), 303, "the other session ended");
+    assert_eq!(
+        app.api().get("/api/user/me", Some(&token)).status(),
+        401,
+        "the old token ended"
+    );
+
+    // "Sign out everywhere" ends the rest.
+    assert_eq!(browser.submit("/account", "/account/sessions/end", &[]).status(), 303);
+    assert_eq!(browser.get("/account").status(), 303);
+    let me = app.api().get(
+        "/api/user/me",
+        Some(&app.api().token("victim@example.com", "second-pass-456")),
+    );
+    assert_eq!(
+        me.headers().get("cache-control").unwrap(),
+        "no-store",
+        "the API key is never cached"
+    );
 }

@@ -310,7 +310,10 @@ fn disabled_users_are_locked_out_of_sessions_and_tokens() {
         ),
         200,
     );
-    assert_eq!(api.get("/api/user/me", Some(&token)).status(), 200);
+    // Re-enabled, the user signs in again: what was issued before the disable stays void.
+    assert_eq!(api.get("/api/user/me", Some(&token)).status(), 401);
+    let fresh = api.token("locked@example.com", "correct-horse");
+    assert_eq!(api.get("/api/user/me", Some(&fresh)).status(), 200);
     assert_eq!(app.audit_rows("user.disable").len(), 1);
     assert_eq!(app.audit_rows("user.enable").len(), 1);
 

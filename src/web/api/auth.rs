@@ -45,6 +45,7 @@ pub async fn token(
     let token = tokens::issue(
         &state.key,
         account.id,
+        account.session_epoch,
         chrono::Utc::now().timestamp(),
         tokens::TOKEN_TTL_SECS,
     );

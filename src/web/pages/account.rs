@@ -116,8 +116,14 @@ pub async fn change_password(
                 .run(move |s| accounts::change_password(s, user_id, &current, &new))
                 .await
             {
-                Ok(()) => {
-                    session::flash(&session, FlashKind::Success, "Your password was changed.");
+                Ok(epoch) => {
+                    // Every other session and token ended; this browser stays signed in.
+                    session::sign_in(&session, user_id, epoch)?;
+                    session::flash(
+                        &session,
+                        FlashKind::Success,
+                        "Your password was changed; every other session and token was signed out.",
+                    );
                     return Ok(see_other("/account"));
                 }
                 Err(e @ AppError::Validation { .. }) => errors = FormErrors::from_error(&e),
@@ -126,4 +132,19 @@ pub async fn change_password(
         }
     }
     page(&session, &state, account, false, errors, StatusCode::BAD_REQUEST).await
+}
+
+/// "Sign out everywhere": ends every session and token of the account, this one too.
+#[post("/account/sessions/end")]
+pub async fn end_sessions(
+    session: Session,
+    state: web::Data<AppState>,
+    PageUser(account): PageUser,
+    CsrfForm(_): CsrfForm<crate::web::pages::auth::EmptyForm>,
+) -> Result<HttpResponse, PageError> {
+    let user_id = account.id;
+    state.run(move |s| accounts::end_sessions(s, user_id)).await?;
+    session::sign_out(&session);
+    session::flash(&session, FlashKind::Info, "You were signed out on every device.");
+    Ok(see_other("/login"))
 }

@@ -277,6 +277,16 @@ pub async fn sync_selected(
         session::flash(&session, FlashKind::Info, "Tick the orders to sync first.");
         return Ok(see_other("/admin/orders"));
     }
+    // Each is a provider call made while the admin waits: a page's worth at most.
+    const MAX_SELECTED: usize = 100;
+    if ids.len() > MAX_SELECTED {
+        session::flash(
+            &session,
+            FlashKind::Error,
+            format!("Sync at most {MAX_SELECTED} orders at once (a page of the list); nothing was synced."),
+        );
+        return Ok(see_other("/admin/orders"));
+    }
     let results = state
         .run(move |s| {
             Ok(ids

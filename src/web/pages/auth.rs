@@ -72,7 +72,7 @@ pub async fn login(
         .await;
     match result {
         Ok(account) => {
-            session::sign_in(&session, account.id)?;
+            session::sign_in(&session, account.id, account.session_epoch)?;
             Ok(see_other(&safe_next(form.next.as_deref())))
         }
         Err(e)
@@ -141,7 +141,8 @@ pub async fn register(
             .await
         {
             Ok(id) => {
-                session::sign_in(&session, id)?;
+                // A new account starts at epoch 0.
+                session::sign_in(&session, id, 0)?;
                 session::flash(&session, FlashKind::Success, "Welcome! Your account is ready.");
                 return Ok(see_other("/"));
             }
@@ -165,9 +166,20 @@ pub async fn register(
 #[derive(Deserialize)]
 pub struct EmptyForm {}
 
+/// Sign-out ends the session on the server too: the account's session epoch moves on,
+/// so this cookie (or a copy of it) and every other session and token of the account
+/// stop working. That is sign-out everywhere, deliberately: there is no server-side list
+/// of sessions to pick one from, and a shared or stolen cookie must die with sign-out.
 #[post("/logout")]
-pub async fn logout(session: Session, CsrfForm(_): CsrfForm<EmptyForm>) -> HttpResponse {
+pub async fn logout(
+    session: Session,
+    state: web::Data<AppState>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, PageError> {
+    if let Some(user_id) = session::user_id(&session) {
+        state.run(move |s| accounts::end_sessions(s, user_id)).await?;
+    }
     session::sign_out(&session);
-    session::flash(&session, FlashKind::Info, "You have signed out.");
-    see_other("/login")
+    session::flash(&session, FlashKind::Info, "You have signed out (on every device).");
+    Ok(see_other("/login"))
 }
