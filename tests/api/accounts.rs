@@ -462,3 +462,41 @@ fn a_copied_cookie_or_token_dies_with_sign_out_and_password_change() {
         "the API key is never cached"
     );
 }
+
+/// Issue 12: attempts are counted before the password is checked.
+#[test]
+fn forty_parallel_guesses_get_at_most_five_judged_and_a_locked_account_refuses_even_the_right_password() {
+    let app = spawn_app();
+    app.create_user("target@example.com", "right-pass-123", Role::User);
+    app.create_user("second@example.com", "right-pass-456", Role::User);
+    let guess = |email: &str, password: &str| {
+        app.api()
+            .post("/api/auth/token", &json!({"email": email, "password": password}), None)
+            .status()
+            .as_u16()
+    };
+    let barrier = std::sync::Barrier::new(40);
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..40)
+            .map(|i| {
+                let barrier = &barrier;
+                s.spawn(move || {
+                    barrier.wait();
+                    guess("target@example.com", &format!("wrong-pass-{i}"))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let judged = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert!(
+        judged <= smm_panel::service::throttle::ACCOUNT_ATTEMPTS as usize,
+        "{statuses:?}"
+    );
+    assert_eq!(judged + refused, 40, "{statuses:?}");
+    // Locked: the right password is refused too, from any address.
+    assert_eq!(guess("target@example.com", "right-pass-123"), 429);
+    // Another account is not affected.
+    assert_eq!(guess("second@example.com", "right-pass-456"), 200);
+}
