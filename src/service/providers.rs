@@ -222,6 +222,14 @@ fn validate(state: &AppState, draft: &ProviderDraft, current: Option<&ProviderRo
         current,
     ) {
         (Some(key), _) => Some(key),
+        // The stored key goes only where it went before: pointing the provider at
+        // another origin needs the key typed again, so an admin cannot send it elsewhere.
+        (None, Some(c)) if Url::parse(&c.api_url).map(|u| u.origin()).ok() != Some(api_url.origin()) => {
+            return Err(AppError::validation(
+                "apiKey",
+                "Enter the API key again to point this provider at another address (the stored key is only sent where it was sent before).",
+            ))
+        }
         (None, Some(_)) => None,
         (None, None) => return Err(AppError::validation("apiKey", "The API key is required.")),
     };

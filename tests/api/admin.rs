@@ -208,7 +208,7 @@ fn the_review_queue_resolves_by_attach_resend_or_fail() {
     json(
         api.patch(
             &format!("/api/admin/providers/{}", shop.provider_id),
-            &json!({"apiUrl": healthy.api_url()}),
+            &json!({"apiUrl": healthy.api_url(), "apiKey": "review-ops-1"}),
             Some(admin),
         ),
         200,

@@ -91,7 +91,7 @@ fn an_unreachable_provider_is_retried_then_failed_and_refunded() {
     let shop = app.shop(sim_args("down-key-1"));
     let service = app.service_id(&shop, "1");
     let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let body = json!({"apiUrl": format!("http://127.0.0.1:{closed}/api/v2")});
+    let body = json!({"apiUrl": format!("http://127.0.0.1:{closed}/api/v2"), "apiKey": "down-key-1"});
     json(
         app.api().patch(
             &format!("/api/admin/providers/{}", shop.provider_id),

@@ -546,8 +546,10 @@ impl TestApp {
             ..smm_panel::provider::sim::SimArgs::ephemeral()
         };
         let mut shop = self.shop(healthy);
+        let key = args.key.clone();
         let faulty = spawn_sim(args);
-        let body = serde_json::json!({"apiUrl": faulty.api_url()});
+        // A new address needs the key typed again.
+        let body = serde_json::json!({"apiUrl": faulty.api_url(), "apiKey": key});
         json(
             self.api().patch(
                 &format!("/api/admin/providers/{}", shop.provider_id),

@@ -729,3 +729,47 @@ fn a_provider_in_another_currency_is_converted_at_the_admins_rate() {
     assert_eq!(first["rateUsdPer1000"], "1.8");
     assert_eq!(first["providerRateUsdPer1000"], "1.8");
 }
+
+/// Issue 12: a plain admin cannot send a provider's stored key to another address.
+#[test]
+fn repointing_a_provider_needs_its_key_typed_again() {
+    let app = spawn_app();
+    let shop = app.shop(sim_args("stay-home-1"));
+    // A listener that records whatever reaches it.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let (_, plain_admin) = app.user_with_token("plain-admin@example.com", smm_panel::domain::Role::Admin);
+    let api = app.api();
+    let moved = api.patch(
+        &format!("/api/admin/providers/{}", shop.provider_id),
+        &serde_json::json!({"apiUrl": format!("http://{address}/api/v2")}),
+        Some(&plain_admin),
+    );
+    assert_eq!(error_code(moved, 400), "validation_error");
+    let tested = api.post(
+        &format!("/api/admin/providers/{}/test", shop.provider_id),
+        &serde_json::json!({}),
+        Some(&plain_admin),
+    );
+    assert_eq!(tested.status(), 200, "still tests the old address");
+    let mut received = Vec::new();
+    if let Ok((mut stream, _)) = listener.accept() {
+        use std::io::Read;
+        let _ = stream.read_to_end(&mut received);
+    }
+    assert!(received.is_empty(), "the listener got nothing, let alone the key");
+    // With the key typed again, it may move; the audit shows the old and new address.
+    json(
+        api.patch(
+            &format!("/api/admin/providers/{}", shop.provider_id),
+            &serde_json::json!({"apiUrl": format!("http://{address}/api/v2"), "apiKey": "a-new-key"}),
+            Some(&plain_admin),
+        ),
+        200,
+    );
+    let audit = app.audit_rows("provider.update");
+    let last = audit.last().unwrap();
+    assert!(last.before_json.as_deref().unwrap().contains(&shop.sim.api_url()));
+    assert!(last.after_json.as_deref().unwrap().contains(&address.to_string()));
+}

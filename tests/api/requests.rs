@@ -228,11 +228,12 @@ fn a_refill_with_no_answer_waits_for_an_admin_and_a_refused_one_says_why() {
         html_rate: 1.0,
         ..sim_args("refill-faults-1")
     });
+    let key = "refill-faults-1";
     let point_at = |url: String| {
         json(
             app.api().patch(
                 &format!("/api/admin/providers/{}", shop.provider_id),
-                &json!({"apiUrl": url}),
+                &json!({"apiUrl": url, "apiKey": key}),
                 Some(&shop.admin_token),
             ),
             200,
@@ -400,11 +401,12 @@ fn the_cancel_fault_matrix_never_resends_blind() {
     for id in &ids {
         app.wait_for_order(&token, *id, &["accepted"]);
     }
+    let key = "cancel-faults-1";
     let point_at = |url: &str| {
         json(
             app.api().patch(
                 &format!("/api/admin/providers/{}", shop.provider_id),
-                &json!({"apiUrl": url}),
+                &json!({"apiUrl": url, "apiKey": key}),
                 Some(&shop.admin_token),
             ),
             200,

@@ -199,7 +199,7 @@ fn one_providers_failure_does_not_stop_another_and_a_bad_answer_touches_one_orde
     json(
         api.patch(
             &format!("/api/admin/providers/{failing}"),
-            &json!({"apiUrl": html_sim.api_url()}),
+            &json!({"apiUrl": html_sim.api_url(), "apiKey": "bad-key-1"}),
             Some(&good.admin_token),
         ),
         200,
