@@ -206,6 +206,8 @@ fn spawn_app(db: &BenchDb, knobs: &Knobs, extra: &[(&str, &str)]) -> App {
         ("WORKERS", knobs.workers.to_string()),
         // Every request comes from 127.0.0.1: a per-client limit must not be what is measured.
         ("RATE_LIMIT_PER_MIN", "1000000".into()),
+        // provider-sim runs on this machine.
+        ("ALLOW_HTTP_PROVIDERS", "true".into()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))

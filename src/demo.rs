@@ -42,6 +42,8 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         log::warn!("demo ignores DATABASE_URL and uses its own SQLite file");
     }
     config.database_url = DatabaseUrl::Sqlite(config.data_dir.join("demo.db"));
+    // The demo's provider is a simulator on this machine.
+    config.allow_http_providers = true;
     let simulator = sim::spawn(SimArgs {
         key: SIM_KEY.into(),
         balance: Money::from_micros(1_000_000 * 1_000_000),

@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use url::Url;
 
+use super::outbound::{OutboundPolicy, PolicyResolver};
+
 use super::reply::{
     self, CancelResults, OrderStatusReply, ProviderBalance, ProviderService, ReplyError, StatusResults,
 };
@@ -196,7 +198,13 @@ pub struct ProviderClient {
     /// For `add`: no connection reuse (see `new`).
     http_add: Result<reqwest::blocking::Client, String>,
     observer: Option<CallObserver>,
+    /// Why the URL's own address may not be dialed (an IP literal the outbound policy
+    /// refuses; names are checked after DNS, by the resolver).
+    refused: Option<String>,
 }
+
+/// The largest reply read from a provider; a longer one is cut off and fails.
+pub const MAX_REPLY_BYTES: u64 = 10 * 1024 * 1024;
 
 impl fmt::Debug for ProviderClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -214,7 +222,28 @@ impl ProviderClient {
     /// than `timeout`, so a slow connect is reported as `BeforeSend` rather than
     /// racing the overall timer (which would make it `AfterSend`).
     pub fn new(name: String, api_url: Url, api_key: String, timeout: Duration) -> ProviderClient {
+        Self::with_policy(name, api_url, api_key, timeout, OutboundPolicy::unrestricted())
+    }
+
+    /// A client whose calls go only where `policy` allows (the panel's provider calls).
+    pub fn with_policy(
+        name: String,
+        api_url: Url,
+        api_key: String,
+        timeout: Duration,
+        policy: OutboundPolicy,
+    ) -> ProviderClient {
         install_crypto_provider();
+        let refused = match api_url.host() {
+            Some(url::Host::Ipv4(ip)) => policy.refusal(&ip.to_string(), ip.into()),
+            Some(url::Host::Ipv6(ip)) => policy.refusal(&ip.to_string(), ip.into()),
+            _ => None,
+        };
+        let resolver = (!policy.unrestricted).then(|| {
+            Arc::new(PolicyResolver {
+                policy: Arc::new(policy),
+            })
+        });
         let connect_timeout = (timeout.saturating_mul(9) / 10).min(Duration::from_secs(10));
         let builder = || {
             reqwest::blocking::Client::builder()
@@ -228,6 +257,10 @@ impl ProviderClient {
                 // fail ambiguously, after sending).
                 .pool_idle_timeout(Duration::from_secs(4))
                 .user_agent(concat!("smm-panel/", env!("CARGO_PKG_VERSION")))
+        };
+        let builder = || match &resolver {
+            Some(resolver) => builder().dns_resolver(resolver.clone()),
+            None => builder(),
         };
         let build = |b: reqwest::blocking::ClientBuilder| {
             b.build()
@@ -247,6 +280,7 @@ impl ProviderClient {
             http,
             http_add,
             observer: None,
+            refused,
         }
     }
 
@@ -406,6 +440,9 @@ impl ProviderClient {
     /// body, and return the JSON of a 2xx reply. A 4xx with `{"error"}` is a
     /// refusal; any other status (3xx, 5xx, 4xx without a JSON error) is ambiguous.
     fn exchange(&self, action: &str, fields: &[(&'static str, String)]) -> Result<Value, CallError> {
+        if let Some(why) = &self.refused {
+            return Err(CallError::BeforeSend(why.clone()));
+        }
         let client = if action == "add" { &self.http_add } else { &self.http };
         let http = client.as_ref().map_err(|e| CallError::BeforeSend(e.clone()))?;
         let mut form: Vec<(&str, &str)> = Vec::with_capacity(fields.len() + 2);
@@ -419,9 +456,15 @@ impl ProviderClient {
             .send()
             .map_err(classify_send_error)?;
         let status = response.status();
-        let body = response
-            .bytes()
-            .map_err(|e| CallError::AfterSend(format!("reading the reply failed: {}", error_chain(&e))))?;
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(response, MAX_REPLY_BYTES + 1), &mut body)
+            .map_err(|e| CallError::AfterSend(format!("reading the reply failed: {e}")))?;
+        if body.len() as u64 > MAX_REPLY_BYTES {
+            return Err(CallError::AfterSend(format!(
+                "the reply is larger than {} MB; not read",
+                MAX_REPLY_BYTES / 1024 / 1024
+            )));
+        }
 
         let parsed = serde_json::from_slice::<Value>(&body);
         if status.is_server_error() {

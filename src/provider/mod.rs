@@ -6,6 +6,7 @@
 //! - [`sim`]: `smm-panel provider-sim`, also spawned in-process by tests and `demo`.
 
 pub mod client;
+pub mod outbound;
 pub mod reply;
 pub mod sim;
 

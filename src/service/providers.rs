@@ -217,6 +217,19 @@ fn validate(state: &AppState, draft: &ProviderDraft, current: Option<&ProviderRo
         draft.api_url.as_deref().or(current.map(|c| c.api_url.as_str())),
         state.config.allow_http_providers,
     )?;
+    // An address typed in the URL is checked now; a name is checked on every call,
+    // after DNS (the resolver refuses internal addresses).
+    let literal = match api_url.host() {
+        Some(Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+        Some(Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+        _ => None,
+    };
+    if let Some(why) = literal.and_then(|ip| outbound_policy(state).refusal(&ip.to_string(), ip)) {
+        return Err(AppError::validation(
+            "apiUrl",
+            format!("The API URL is not allowed: {why}."),
+        ));
+    }
     let api_key = match (
         input::optional_text("apiKey", "The API key", draft.api_key.as_deref(), 512)?,
         current,
@@ -394,7 +407,23 @@ pub fn client(state: &AppState, row: &ProviderRow) -> AppResult<ProviderClient> 
             Err(e) => log::warn!("could not record provider {provider_id} health: {e}"),
         }
     });
-    Ok(ProviderClient::new(row.name.clone(), url, key, state.config.provider_timeout).with_observer(observer))
+    Ok(ProviderClient::with_policy(
+        row.name.clone(),
+        url,
+        key,
+        state.config.provider_timeout,
+        outbound_policy(state),
+    )
+    .with_observer(observer))
+}
+
+/// Where this panel's provider calls may go (`ALLOW_HTTP_PROVIDERS`, `PROVIDER_ALLOWED_HOSTS`).
+pub fn outbound_policy(state: &AppState) -> crate::provider::outbound::OutboundPolicy {
+    crate::provider::outbound::OutboundPolicy {
+        allow_loopback: state.config.allow_http_providers,
+        allowed_hosts: state.config.provider_allowed_hosts.clone(),
+        unrestricted: false,
+    }
 }
 
 /// The provider's row and client, for calls made on its behalf.

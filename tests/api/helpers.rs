@@ -88,6 +88,8 @@ pub fn test_env(dir: &TempDir, db: &TestDb, overrides: &[(&str, &str)]) -> HashM
         ("WORKERS", "2".into()),
         // Every test client is 127.0.0.1; the limit itself is tested on its own.
         ("RATE_LIMIT_PER_MIN", "1000000".into()),
+        // Every provider-sim runs on this machine (the outbound policy has its own tests).
+        ("PROVIDER_ALLOWED_HOSTS", "127.0.0.1,localhost".into()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))

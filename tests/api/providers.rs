@@ -266,8 +266,9 @@ fn a_wrong_key_or_an_unreachable_provider_is_reported_by_its_class() {
 }
 
 #[test]
-fn provider_urls_must_be_https_unless_loopback_or_allowed() {
-    let app = spawn_app();
+fn provider_urls_must_be_https_and_public_unless_allowed() {
+    // The production defaults: no ALLOW_HTTP_PROVIDERS, no PROVIDER_ALLOWED_HOSTS.
+    let app = spawn_app_with(&[("PROVIDER_ALLOWED_HOSTS", "")]);
     let token = app.admin_token();
     let api = app.api();
     let add = |url: &str| {
@@ -291,14 +292,27 @@ fn provider_urls_must_be_https_unless_loopback_or_allowed() {
         assert_eq!(error_code(add(bad), 400), "validation_error", "{bad}");
     }
     assert_eq!(add("https://provider.example/api/v2").status(), 201);
-    assert_eq!(add("http://127.0.0.1:9/api/v2").status(), 201);
-    assert_eq!(add("http://localhost:9/api/v2").status(), 201);
+    // Addresses of the panel's own network are refused (issue 12).
+    for internal in [
+        "http://127.0.0.1:9/api/v2",
+        "https://169.254.169.254/latest/meta-data",
+        "https://10.0.0.5/api/v2",
+        "https://192.168.1.10/api/v2",
+        "https://[::1]/api/v2",
+        "https://[fd00::1]/api/v2",
+    ] {
+        let body = json(add(internal), 400);
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains("not allowed"),
+            "{internal}: {body}"
+        );
+    }
     assert_eq!(
         json(api.get("/api/admin/providers", Some(&token)), 200)["items"]
             .as_array()
             .unwrap()
             .len(),
-        3
+        1
     );
 
     let permissive = spawn_app_with(&[("ALLOW_HTTP_PROVIDERS", "true")]);
@@ -772,4 +786,89 @@ fn repointing_a_provider_needs_its_key_typed_again() {
     let last = audit.last().unwrap();
     assert!(last.before_json.as_deref().unwrap().contains(&shop.sim.api_url()));
     assert!(last.after_json.as_deref().unwrap().contains(&address.to_string()));
+}
+
+/// Issue 12: a name that resolves inward is refused when the call is made.
+#[test]
+fn a_name_resolving_to_an_internal_address_is_refused_at_call_time() {
+    let app = spawn_app_with(&[("PROVIDER_ALLOWED_HOSTS", "")]);
+    let sim = spawn_sim(sim_args("inward-1"));
+    let token = app.admin_token();
+    // `localhost` passes the form (it is a name) but resolves to loopback.
+    let url = format!("http://localhost:{}/api/v2", sim.addr().port());
+    let provider = json(
+        app.api().post(
+            "/api/admin/providers",
+            &json!({"name": "Inward", "apiUrl": url, "apiKey": "inward-1"}),
+            Some(&token),
+        ),
+        201,
+    );
+    let tested = json(
+        app.api().post(
+            &format!("/api/admin/providers/{}/test", provider["id"]),
+            &json!({}),
+            Some(&token),
+        ),
+        200,
+    );
+    assert_eq!(tested["ok"], false, "{tested}");
+    assert!(
+        tested["error"]["message"].as_str().unwrap().contains("loopback"),
+        "{tested}"
+    );
+    let stats: serde_json::Value = reqwest::blocking::get(format!("{}/sim/stats", sim.base_url()))
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(stats["requests"], 0, "nothing reached the address");
+}
+
+/// Issue 12: a provider reply is read up to 10 MB, no further.
+#[test]
+fn an_oversized_reply_is_cut_off_not_buffered() {
+    let app = spawn_app();
+    let token = app.admin_token();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        if let Ok((mut stream, _)) = listener.accept() {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{\"balance\":\"",
+            );
+            let chunk = vec![b'9'; 1024 * 1024];
+            for _ in 0..12 {
+                if stream.write_all(&chunk).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let provider = json(
+        app.api().post(
+            "/api/admin/providers",
+            &json!({"name": "Huge", "apiUrl": format!("http://{address}/api/v2"), "apiKey": "huge-1"}),
+            Some(&token),
+        ),
+        201,
+    );
+    let tested = json(
+        app.api().post(
+            &format!("/api/admin/providers/{}/test", provider["id"]),
+            &json!({}),
+            Some(&token),
+        ),
+        200,
+    );
+    assert_eq!(tested["ok"], false, "{tested}");
+    assert!(
+        tested["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("larger than 10 MB"),
+        "{tested}"
+    );
 }
