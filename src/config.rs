@@ -224,7 +224,10 @@ impl Config {
 
 fn load_or_create_key_file(path: &Path) -> Result<SecretKey, String> {
     match std::fs::read_to_string(path) {
-        Ok(hex) => SecretKey::from_hex(&hex).map_err(|p| format!("{} {p}", path.display())),
+        Ok(hex) => {
+            check_private(path)?;
+            SecretKey::from_hex(&hex).map_err(|p| format!("{} {p}", path.display()))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -235,6 +238,31 @@ fn load_or_create_key_file(path: &Path) -> Result<SecretKey, String> {
         }
         Err(e) => Err(format!("cannot read {}: {e}", path.display())),
     }
+}
+
+/// Refuses a key file other users can read or write: whoever reads it can decrypt every
+/// provider key and forge sessions.
+#[cfg(unix)]
+fn check_private(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "{} is open to other users (mode {:o}); run `chmod 600 {}` and start again",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private(_path: &Path) -> Result<(), String> {
+    Ok(())
 }
 
 #[cfg(unix)]

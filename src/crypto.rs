@@ -6,13 +6,16 @@ use std::fmt;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use chacha20poly1305::aead::Aead;
+use chacha20poly1305::aead::{Aead, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, KeyInit, Nonce};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 const NONCE_LEN: usize = 12;
+/// Values encrypted before they were bound to their place (read only to upgrade them).
 const ENCRYPTION_PREFIX: &str = "v1:";
+/// Values bound to `table:id:column` as associated data.
+const BOUND_PREFIX: &str = "v2:";
 
 /// A value that must not appear in logs or pages: `Debug` and `Display` mask it.
 #[derive(Clone, PartialEq, Eq)]
@@ -59,6 +62,8 @@ pub struct SecretKey {
     encryption: [u8; 32],
     signing: [u8; 32],
     session: [u8; 64],
+    /// Keys the index under which user API keys are looked up.
+    index: [u8; 32],
 }
 
 impl fmt::Debug for SecretKey {
@@ -73,14 +78,17 @@ impl SecretKey {
         let mut encryption = [0u8; 32];
         let mut signing = [0u8; 32];
         let mut session = [0u8; 64];
+        let mut index = [0u8; 32];
         // Expanding at most 255 × 32 bytes cannot fail.
         let _ = hk.expand(b"encryption", &mut encryption);
         let _ = hk.expand(b"signing", &mut signing);
         let _ = hk.expand(b"session", &mut session);
+        let _ = hk.expand(b"api-key-index", &mut index);
         Self {
             encryption,
             signing,
             session,
+            index,
         }
     }
 
@@ -103,25 +111,42 @@ impl SecretKey {
         actix_web::cookie::Key::from(&self.session)
     }
 
-    /// Encrypts `plaintext` into a printable string: `v1:` + base64(nonce ‖ ciphertext ‖ tag).
-    pub fn encrypt(&self, plaintext: &str) -> Result<String, CryptoError> {
+    /// Encrypts `plaintext` for one place: `context` (`table:id:column`) is bound in as
+    /// associated data, so the ciphertext decrypts only there — copied into another row
+    /// or column it is an error, not a secret. `v2:` + base64(nonce ‖ ciphertext ‖ tag).
+    pub fn encrypt_for(&self, plaintext: &str, context: &str) -> Result<String, CryptoError> {
         let cipher = ChaCha20Poly1305::new(&self.encryption.into());
         let nonce_bytes = random_bytes::<NONCE_LEN>()?;
         let nonce = Nonce::from(nonce_bytes);
         let sealed = cipher
-            .encrypt(&nonce, plaintext.as_bytes())
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: context.as_bytes(),
+                },
+            )
             .map_err(|_| CryptoError::Undecryptable)?;
         let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
         out.extend_from_slice(&nonce_bytes);
         out.extend_from_slice(&sealed);
-        Ok(format!("{ENCRYPTION_PREFIX}{}", STANDARD.encode(out)))
+        Ok(format!("{BOUND_PREFIX}{}", STANDARD.encode(out)))
     }
 
-    /// Decrypts what `encrypt` produced; any tampering or a different key is an error.
-    pub fn decrypt(&self, stored: &str) -> Result<String, CryptoError> {
-        let encoded = stored
-            .strip_prefix(ENCRYPTION_PREFIX)
-            .ok_or(CryptoError::Undecryptable)?;
+    /// Decrypts what `encrypt_for` produced for the same `context`; another context,
+    /// tampering, a different key or an unbound (`v1:`) value is an error.
+    pub fn decrypt_for(&self, stored: &str, context: &str) -> Result<String, CryptoError> {
+        self.open(stored, BOUND_PREFIX, context.as_bytes())
+    }
+
+    /// Reads a value stored before ciphertexts were bound to their place (`v1:`), only
+    /// to re-encrypt it with `encrypt_for` (the start-up upgrade does).
+    pub fn decrypt_unbound(&self, stored: &str) -> Result<String, CryptoError> {
+        self.open(stored, ENCRYPTION_PREFIX, b"")
+    }
+
+    fn open(&self, stored: &str, prefix: &str, aad: &[u8]) -> Result<String, CryptoError> {
+        let encoded = stored.strip_prefix(prefix).ok_or(CryptoError::Undecryptable)?;
         let raw = STANDARD.decode(encoded).map_err(|_| CryptoError::Undecryptable)?;
         if raw.len() < NONCE_LEN + 16 {
             return Err(CryptoError::Undecryptable);
@@ -130,9 +155,17 @@ impl SecretKey {
         let nonce_bytes: [u8; NONCE_LEN] = nonce_bytes.try_into().map_err(|_| CryptoError::Undecryptable)?;
         let cipher = ChaCha20Poly1305::new(&self.encryption.into());
         let plain = cipher
-            .decrypt(&Nonce::from(nonce_bytes), sealed)
+            .decrypt(&Nonce::from(nonce_bytes), Payload { msg: sealed, aad })
             .map_err(|_| CryptoError::Undecryptable)?;
         String::from_utf8(plain).map_err(|_| CryptoError::Undecryptable)
+    }
+
+    /// The index a user API key is stored and looked up under: HMAC-SHA256 with a key
+    /// derived from `SECRET_KEY` (a leaked database alone cannot test guesses), hex.
+    pub fn api_key_index(&self, api_key: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.index).expect("HMAC takes any key length");
+        mac.update(api_key.trim().as_bytes());
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// HMAC-SHA256 of `message`, base64url.
@@ -186,29 +219,44 @@ mod tests {
         SecretKey::from_bytes(&[byte; 32])
     }
 
+    const HERE: &str = "providers:1:api_key_enc";
+
     #[test]
     fn encryption_round_trips_with_a_fresh_nonce_each_time() {
         let k = key(7);
-        let a = k.encrypt("provider-key-123456").unwrap();
-        let b = k.encrypt("provider-key-123456").unwrap();
+        let a = k.encrypt_for("provider-key-123456", HERE).unwrap();
+        let b = k.encrypt_for("provider-key-123456", HERE).unwrap();
         assert_ne!(a, b, "a random nonce per value");
         assert!(!a.contains("provider-key"));
-        assert_eq!(k.decrypt(&a).unwrap(), "provider-key-123456");
-        assert_eq!(k.decrypt(&b).unwrap(), "provider-key-123456");
+        assert_eq!(k.decrypt_for(&a, HERE).unwrap(), "provider-key-123456");
+        assert_eq!(k.decrypt_for(&b, HERE).unwrap(), "provider-key-123456");
     }
 
     #[test]
-    fn tampering_or_another_key_is_an_error_not_garbage() {
+    fn tampering_another_key_or_another_place_is_an_error_not_garbage() {
         let k = key(7);
-        let sealed = k.encrypt("secret").unwrap();
-        assert_eq!(key(8).decrypt(&sealed), Err(CryptoError::Undecryptable));
+        let sealed = k.encrypt_for("secret", HERE).unwrap();
+        assert_eq!(key(8).decrypt_for(&sealed, HERE), Err(CryptoError::Undecryptable));
+        assert_eq!(
+            k.decrypt_for(&sealed, "users:1:api_key_enc"),
+            Err(CryptoError::Undecryptable),
+            "moved to another row or column"
+        );
+        assert_eq!(k.decrypt_unbound(&sealed), Err(CryptoError::Undecryptable));
         let mut raw = STANDARD.decode(&sealed[3..]).unwrap();
         let last = raw.len() - 1;
         raw[last] ^= 1;
-        let tampered = format!("v1:{}", STANDARD.encode(raw));
-        assert_eq!(k.decrypt(&tampered), Err(CryptoError::Undecryptable));
-        assert_eq!(k.decrypt("v1:short"), Err(CryptoError::Undecryptable));
-        assert_eq!(k.decrypt("plain"), Err(CryptoError::Undecryptable));
+        let tampered = format!("v2:{}", STANDARD.encode(raw));
+        assert_eq!(k.decrypt_for(&tampered, HERE), Err(CryptoError::Undecryptable));
+        assert_eq!(k.decrypt_for("v2:short", HERE), Err(CryptoError::Undecryptable));
+        assert_eq!(k.decrypt_for("plain", HERE), Err(CryptoError::Undecryptable));
+    }
+
+    #[test]
+    fn the_api_key_index_is_keyed() {
+        assert_eq!(key(1).api_key_index("smk_abc"), key(1).api_key_index(" smk_abc "));
+        assert_ne!(key(1).api_key_index("smk_abc"), key(2).api_key_index("smk_abc"));
+        assert_ne!(key(1).api_key_index("smk_abc"), sha256_hex("smk_abc"));
     }
 
     #[test]

@@ -71,6 +71,12 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // A setting found wrong only at start (an unreadable or exposed key file) is a
+        // configuration error like the others.
+        Err(e) if e.downcast_ref::<smm_panel::config::ConfigError>().is_some() => {
+            eprintln!("configuration error: {e:#}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE

@@ -17,9 +17,19 @@ use crate::worker::WorkerPool;
 
 /// The database pool for `config`, migrated.
 pub fn prepare(mut config: Config) -> anyhow::Result<AppState> {
+    restrict(&config.data_dir, 0o700)?;
     config.ensure_secret_key()?;
     let pool = db::connect(&config.database_url, pool_size(&config))?;
     let applied = db::migrate(&pool)?;
+    if let crate::config::DatabaseUrl::Sqlite(path) = &config.database_url {
+        // The database holds balances and ciphertexts: this user's only.
+        for suffix in ["", "-wal", "-shm"] {
+            let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+            if file.exists() {
+                restrict(&file, 0o600)?;
+            }
+        }
+    }
     let offset = db::clock::calibrate(&mut *pool.get()?)?;
     if offset.num_milliseconds().abs() > 1000 {
         log::warn!(
@@ -30,7 +40,24 @@ pub fn prepare(mut config: Config) -> anyhow::Result<AppState> {
     if applied > 0 {
         log::info!("applied {applied} migration(s) to {}", config.database_url.redacted());
     }
-    Ok(AppState::new(pool, config))
+    let state = AppState::new(pool, config);
+    crate::service::secrets::upgrade(&state)?;
+    Ok(state)
+}
+
+/// Creates `path` if it is a missing folder, and limits it to this user (`mode`).
+fn restrict(path: &std::path::Path, mode: u32) -> anyhow::Result<()> {
+    if mode == 0o700 {
+        std::fs::create_dir_all(path)
+            .map_err(|e| anyhow::anyhow!("DATA_DIR: cannot create {}: {e}", path.display()))?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| anyhow::anyhow!("cannot limit {} to its owner: {e}", path.display()))?;
+    }
+    Ok(())
 }
 
 fn pool_size(config: &Config) -> u32 {

@@ -15,6 +15,12 @@ pub fn insert(conn: &mut DbConnection, row: &NewProviderRow<'_>) -> QueryResult<
         .get_result(c))
 }
 
+pub fn set_key(conn: &mut DbConnection, id: i64, encrypted: &str, hint: &str) -> QueryResult<usize> {
+    diesel::update(providers::table.find(id))
+        .set((providers::api_key_enc.eq(encrypted), providers::api_key_hint.eq(hint)))
+        .execute(conn)
+}
+
 /// A provider that has not been deleted.
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ProviderRow>> {
     providers::table

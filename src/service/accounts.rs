@@ -60,12 +60,17 @@ fn dummy_hash(cost: u32) -> &'static str {
     DUMMY.get_or_init(|| bcrypt::hash("not-a-real-password", cost).unwrap_or_default())
 }
 
-/// A fresh API key: returned once in clear, stored as a SHA-256 index plus ciphertext.
-fn new_api_key(state: &AppState) -> AppResult<(String, String, String)> {
+/// A fresh API key and its keyed lookup index. It is stored as that index plus a
+/// ciphertext bound to the user's row (`api_key_context`).
+fn new_api_key(state: &AppState) -> AppResult<(String, String)> {
     let key = format!("smk_{}", crypto::random_token::<24>()?);
-    let hash = crypto::sha256_hex(&key);
-    let encrypted = state.key.encrypt(&key)?;
-    Ok((key, hash, encrypted))
+    let index = state.key.api_key_index(&key);
+    Ok((key, index))
+}
+
+/// Where a user's API key ciphertext belongs (its associated data).
+pub fn api_key_context(user_id: i64) -> String {
+    format!("users:{user_id}:api_key_enc")
 }
 
 /// Creates an account; 409 `email_taken` when the email exists (case-insensitively).
@@ -77,34 +82,47 @@ pub fn register(state: &AppState, email: &Email, password: &Password, role: Role
 /// The password hash and API key of a new account (slow: done before any transaction).
 pub struct NewAccountSecrets {
     password_hash: String,
+    api_key: String,
     api_key_hash: String,
-    api_key_enc: String,
+    /// Encrypts the key for the row once its id is known.
+    key: crate::crypto::SecretKey,
 }
 
 fn prepare_account(state: &AppState, password: &Password) -> AppResult<NewAccountSecrets> {
     let password_hash = hash_password(state, password)?;
-    let (_, api_key_hash, api_key_enc) = new_api_key(state)?;
+    let (api_key, api_key_hash) = new_api_key(state)?;
     Ok(NewAccountSecrets {
         password_hash,
+        api_key,
         api_key_hash,
-        api_key_enc,
+        key: state.key.clone(),
     })
 }
 
 fn insert_account(conn: &mut DbConnection, email: &Email, role: Role, secrets: &NewAccountSecrets) -> AppResult<i64> {
-    let inserted = db::users::insert(
-        conn,
-        &NewUserRow {
-            email: email.as_str(),
-            password_hash: &secrets.password_hash,
-            role: role.as_str(),
-            balance: 0,
-            api_key_hash: &secrets.api_key_hash,
-            api_key_enc: &secrets.api_key_enc,
-            disabled: false,
-            created_at: db::now(),
-        },
-    );
+    // The key's ciphertext is bound to the row, so it is written once the id is known,
+    // in the same transaction.
+    let inserted = db::write_transaction(conn, |c| {
+        let id = db::users::insert(
+            c,
+            &NewUserRow {
+                email: email.as_str(),
+                password_hash: &secrets.password_hash,
+                role: role.as_str(),
+                balance: 0,
+                api_key_hash: &secrets.api_key_hash,
+                api_key_enc: "",
+                disabled: false,
+                created_at: db::now(),
+            },
+        )?;
+        let encrypted = secrets
+            .key
+            .encrypt_for(&secrets.api_key, &api_key_context(id))
+            .map_err(|e| DieselError::QueryBuilderError(e.to_string().into()))?;
+        db::users::set_api_key(c, id, &secrets.api_key_hash, &encrypted)?;
+        Ok::<_, DieselError>(id)
+    });
     match inserted {
         Ok(id) => {
             log::info!("account {id} registered ({})", role.as_str());
@@ -151,8 +169,12 @@ pub fn find(conn: &mut DbConnection, id: i64) -> AppResult<Option<Account>> {
 }
 
 /// The account an API key belongs to.
-pub fn find_by_api_key(conn: &mut DbConnection, api_key: &str) -> AppResult<Option<Account>> {
-    db::users::find_by_api_key_hash(conn, &crypto::sha256_hex(api_key.trim()))?
+pub fn find_by_api_key(
+    conn: &mut DbConnection,
+    key: &crate::crypto::SecretKey,
+    api_key: &str,
+) -> AppResult<Option<Account>> {
+    db::users::find_by_api_key_hash(conn, &key.api_key_index(api_key))?
         .map(Account::try_from)
         .transpose()
 }
@@ -160,13 +182,14 @@ pub fn find_by_api_key(conn: &mut DbConnection, api_key: &str) -> AppResult<Opti
 /// The user's API key in clear (for the account page and `/api/user/me`).
 pub fn api_key(state: &AppState, conn: &mut DbConnection, user_id: i64) -> AppResult<String> {
     let row = db::users::find(conn, user_id)?.ok_or_else(|| AppError::NotFound("No such user.".into()))?;
-    Ok(state.key.decrypt(&row.api_key_enc)?)
+    Ok(state.key.decrypt_for(&row.api_key_enc, &api_key_context(user_id))?)
 }
 
 /// Replaces the user's API key; the old one stops working at once.
 pub fn regenerate_api_key(state: &AppState, user_id: i64) -> AppResult<String> {
-    let (key, hash, encrypted) = new_api_key(state)?;
-    db::users::set_api_key(&mut *state.conn()?, user_id, &hash, &encrypted)?;
+    let (key, index) = new_api_key(state)?;
+    let encrypted = state.key.encrypt_for(&key, &api_key_context(user_id))?;
+    db::users::set_api_key(&mut *state.conn()?, user_id, &index, &encrypted)?;
     Ok(key)
 }
 

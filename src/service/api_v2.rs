@@ -53,7 +53,8 @@ fn field<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
 /// Runs one API v2 request.
 pub fn handle(state: &AppState, params: &Params) -> Result<Value, Failure> {
     let key = field(params, "key").ok_or_else(|| refused("Invalid API key"))?;
-    let user = accounts::find_by_api_key(&mut *state.conn()?, key)?.ok_or_else(|| refused("Invalid API key"))?;
+    let user =
+        accounts::find_by_api_key(&mut *state.conn()?, &state.key, key)?.ok_or_else(|| refused("Invalid API key"))?;
     if user.disabled {
         return Err(refused("This account is disabled"));
     }

@@ -13,6 +13,7 @@ pub mod orders;
 pub mod pagination;
 pub mod providers;
 pub mod requests;
+pub mod secrets;
 pub mod settings;
 pub mod sync;
 pub mod throttle;

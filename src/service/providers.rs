@@ -182,6 +182,11 @@ impl ProviderView {
     }
 }
 
+/// Where a provider's key ciphertext belongs (its associated data).
+pub fn key_context(provider_id: i64) -> String {
+    format!("providers:{provider_id}:api_key_enc")
+}
+
 fn not_found(id: i64) -> AppError {
     AppError::NotFound(format!("There is no provider {id}."))
 }
@@ -285,7 +290,6 @@ fn validate(state: &AppState, draft: &ProviderDraft, current: Option<&ProviderRo
 pub fn create(state: &AppState, actor: &Actor, draft: &ProviderDraft) -> AppResult<ProviderView> {
     let valid = validate(state, draft, None)?;
     let key = valid.api_key.as_deref().unwrap_or_default();
-    let encrypted = state.key.encrypt(key)?;
     let hint = crypto::mask(key);
     let mut conn = state.conn()?;
     db::write_transaction(&mut conn, |c| {
@@ -301,7 +305,8 @@ pub fn create(state: &AppState, actor: &Actor, draft: &ProviderDraft) -> AppResu
             &NewProviderRow {
                 name: &valid.name,
                 api_url: valid.api_url.as_str(),
-                api_key_enc: &encrypted,
+                // Bound to the row: written just below, once the id is known.
+                api_key_enc: "",
                 api_key_hint: &hint,
                 on_ambiguous: valid.on_ambiguous.as_str(),
                 enabled: valid.enabled,
@@ -310,6 +315,7 @@ pub fn create(state: &AppState, actor: &Actor, draft: &ProviderDraft) -> AppResu
                 updated_at: now,
             },
         )?;
+        db::providers::set_key(c, id, &state.key.encrypt_for(key, &key_context(id))?, &hint)?;
         let view = get(c, id)?;
         audit::record(
             c,
@@ -328,7 +334,7 @@ pub fn update(state: &AppState, actor: &Actor, id: i64, draft: &ProviderDraft) -
     let current = db::providers::find(&mut conn, id)?.ok_or_else(|| not_found(id))?;
     let valid = validate(state, draft, Some(&current))?;
     let new_key = match &valid.api_key {
-        Some(key) => Some((state.key.encrypt(key)?, crypto::mask(key))),
+        Some(key) => Some((state.key.encrypt_for(key, &key_context(id))?, crypto::mask(key))),
         None => None,
     };
     db::write_transaction(&mut conn, |c| {
@@ -388,7 +394,7 @@ pub fn delete(state: &AppState, actor: &Actor, id: i64) -> AppResult<bool> {
 pub fn client(state: &AppState, row: &ProviderRow) -> AppResult<ProviderClient> {
     let key = state
         .key
-        .decrypt(&row.api_key_enc)
+        .decrypt_for(&row.api_key_enc, &key_context(row.id))
         .map_err(|e| AppError::internal(format!("provider {} key: {e}", row.id)))?;
     let url = Url::parse(&row.api_url).map_err(|e| AppError::internal(format!("provider {} URL: {e}", row.id)))?;
     let pool = state.pool.clone();

@@ -16,4 +16,5 @@ mod ordering;
 mod pages;
 mod providers;
 mod requests;
+mod security;
 mod sync;

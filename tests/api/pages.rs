@@ -76,12 +76,16 @@ fn the_account_page_masks_the_api_key_until_asked_and_can_renew_it() {
     assert!(page.contains(&renewed), "the new key is shown once");
 
     let mut conn = app.state.conn().unwrap();
-    assert!(smm_panel::service::accounts::find_by_api_key(&mut conn, &key)
-        .unwrap()
-        .is_none());
-    assert!(smm_panel::service::accounts::find_by_api_key(&mut conn, &renewed)
-        .unwrap()
-        .is_some());
+    assert!(
+        smm_panel::service::accounts::find_by_api_key(&mut conn, &app.state.key, &key)
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        smm_panel::service::accounts::find_by_api_key(&mut conn, &app.state.key, &renewed)
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[test]

@@ -171,7 +171,10 @@ fn provider_keys_are_encrypted_at_rest_and_shown_masked_everywhere() {
     let row = smm_panel::db::providers::find(&mut conn, id).unwrap().unwrap();
     assert!(!row.api_key_enc.contains("plain-text-provider-key"));
     assert_eq!(
-        app.state.key.decrypt(&row.api_key_enc).unwrap(),
+        app.state
+            .key
+            .decrypt_for(&row.api_key_enc, &smm_panel::service::providers::key_context(row.id))
+            .unwrap(),
         "plain-text-provider-key-7781"
     );
     if !app.db.is_postgres() {
