@@ -220,3 +220,32 @@ fn a_failed_refresh_counts_for_the_guard_and_tells_the_customer_nothing_internal
     );
     assert_eq!(calls(&broken), 1, "the provider was not asked again");
 }
+
+#[test]
+fn sign_in_follows_only_this_sites_paths() {
+    let app = spawn_app();
+    app.create_user("next@example.com", "next-pass-123", smm_panel::domain::Role::User);
+    for (next, expected) in [
+        ("/orders?page=2", "/orders?page=2"),
+        ("/\t/evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("//evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("/%09/evil.example", "/%09/evil.example"),
+    ] {
+        let browser = app.browser();
+        let html = browser.get("/login").text().unwrap();
+        let csrf = csrf_token(&html);
+        let response = browser.post_form(
+            "/login",
+            &[
+                ("email", "next@example.com"),
+                ("password", "next-pass-123"),
+                ("next", next),
+                ("csrf", &csrf),
+            ],
+        );
+        assert_eq!(response.status(), 303, "{next:?}");
+        assert_eq!(location(&response), expected, "{next:?}");
+    }
+}
