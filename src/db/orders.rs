@@ -10,10 +10,11 @@ use super::DbConnection;
 use crate::domain::{ForwardState, OrderStatus};
 use crate::on_backend;
 
-pub fn insert(conn: &mut DbConnection, row: &NewOrderRow<'_>) -> QueryResult<i64> {
+/// Inserts an order and returns it as stored (no re-read after commit).
+pub fn insert(conn: &mut DbConnection, row: &NewOrderRow<'_>) -> QueryResult<OrderRow> {
     on_backend!(conn, |c| diesel::insert_into(orders::table)
         .values(row)
-        .returning(orders::id)
+        .returning(OrderRow::as_returning())
         .get_result(c))
 }
 
@@ -52,11 +53,13 @@ pub fn find_for_user(conn: &mut DbConnection, user_id: i64, ids: &[i64]) -> Quer
         .load(conn)
 }
 
-/// The services an order request names, in one query.
-pub fn services_by_id(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<ServiceRow>> {
+/// The services an order request names, each with whether its category is enabled,
+/// in one query.
+pub fn services_by_id(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(ServiceRow, bool)>> {
     services::table
+        .inner_join(super::schema::categories::table)
         .filter(services::id.eq_any(ids))
-        .select(ServiceRow::as_select())
+        .select((ServiceRow::as_select(), super::schema::categories::enabled))
         .load(conn)
 }
 

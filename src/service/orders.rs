@@ -396,18 +396,13 @@ pub fn place_as(
         .iter()
         .filter_map(|d| d.service_id.as_deref()?.trim().parse().ok())
         .collect();
-    let mut services: HashMap<i64, ServiceRow> = db::orders::services_by_id(&mut conn, &ids)?
+    // Customers order only enabled services of enabled categories; an admin's manual
+    // order may use any.
+    let services: HashMap<i64, ServiceRow> = db::orders::services_by_id(&mut conn, &ids)?
         .into_iter()
-        .map(|s| (s.id, s))
+        .filter(|(s, category_enabled)| manual.is_some() || (s.enabled && *category_enabled))
+        .map(|(s, _)| (s.id, s))
         .collect();
-    let hidden: Vec<i64> = db::catalog::list_categories(&mut conn)?
-        .into_iter()
-        .filter(|c| !c.enabled)
-        .map(|c| c.id)
-        .collect();
-    if manual.is_none() {
-        services.retain(|_, s| s.enabled && !hidden.contains(&s.category_id));
-    }
     let exchange = settings::usd_to_bdt(&mut conn)?;
     let priced = drafts
         .iter()
@@ -421,14 +416,14 @@ pub fn place_as(
     let currency = state.config.panel_currency.clone();
     let charged = manual.is_none_or(|(_, _, charge)| charge);
 
-    let (ids, queued) = db::write_transaction(&mut conn, |c| {
-        let mut ids = Vec::with_capacity(priced.len());
+    let (rows, queued) = db::write_transaction(&mut conn, |c| {
+        let mut rows = Vec::with_capacity(priced.len());
         let mut queued = false;
         let now = db::now();
         for p in &priced {
             let auto = manual.is_none() && ServiceMode::parse(&p.service.mode) == Some(ServiceMode::Auto);
             queued |= auto;
-            let id = db::orders::insert(
+            let inserted = db::orders::insert(
                 c,
                 &NewOrderRow {
                     user_id: user.id,
@@ -457,6 +452,7 @@ pub fn place_as(
                     updated_at: now,
                 },
             )?;
+            let id = inserted.id;
             if let Some(extras) = &p.extras {
                 db::orders::insert_extras(
                     c,
@@ -505,16 +501,16 @@ pub fn place_as(
                     Some(&after),
                 )?;
             }
-            ids.push(id);
+            rows.push(inserted);
         }
-        Ok::<_, AppError>((ids, queued))
+        Ok::<_, AppError>((rows, queued))
     })?;
     if queued {
         state.wake.notify();
     }
     let mut orders = Vec::with_capacity(ids.len());
-    for (id, p) in ids.iter().zip(&priced) {
-        let row = db::orders::find(&mut conn, *id)?.ok_or_else(|| AppError::internal("placed order vanished"))?;
+    // The rows as inserted (RETURNING): no re-read after the commit.
+    for (row, p) in rows.into_iter().zip(&priced) {
         orders.push(OrderView::from_row(row, p.service.name.clone(), false)?);
     }
     Ok(Placed {
