@@ -250,12 +250,7 @@ pub struct Resolution {
 /// `resume` clears a flag raised by status sync. Each is one guarded move: of two
 /// admins resolving the same order at once, the second gets 409 and changes nothing.
 pub fn resolve(state: &AppState, actor: &Actor, id: i64, resolution: &Resolution) -> AppResult<OrderView> {
-    let action = resolution
-        .action
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let action = input::action(resolution.action.as_deref());
     let typed_id = input::optional_text(
         "providerOrderId",
         "The provider order id",

@@ -115,3 +115,8 @@ pub fn positive_rate(field: &'static str, label: &str, raw: Option<&str>) -> Res
     }
     Ok(rate)
 }
+
+/// An action word as sent (`" Attach "`, `"ATTACH"`): trimmed, lowercase, empty if absent.
+pub fn action(raw: Option<&str>) -> String {
+    raw.map(str::trim).unwrap_or_default().to_ascii_lowercase()
+}

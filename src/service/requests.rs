@@ -253,12 +253,7 @@ pub struct RequestResolution {
 /// the customer sees). Guarded and audited; a cancel's money moves only with the
 /// order's status (edit the order to settle it).
 pub fn resolve(state: &AppState, actor: &Actor, id: i64, resolution: &RequestResolution) -> AppResult<RequestView> {
-    let action = resolution
-        .action
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let action = input::action(resolution.action.as_deref());
     let note = input::optional_text("note", "The note", resolution.note.as_deref(), 500)?;
     let refill_id = input::optional_text(
         "providerRefillId",

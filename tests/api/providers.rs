@@ -791,6 +791,26 @@ fn repointing_a_provider_needs_its_key_typed_again() {
     assert!(last.after_json.as_deref().unwrap().contains(&address.to_string()));
 }
 
+/// Adds a provider at `url` and runs its "Test connection"; the test's JSON.
+fn add_and_test(app: &TestApp, token: &str, name: &str, url: &str) -> serde_json::Value {
+    let provider = json(
+        app.api().post(
+            "/api/admin/providers",
+            &json!({"name": name, "apiUrl": url, "apiKey": format!("{name}-key-1")}),
+            Some(token),
+        ),
+        201,
+    );
+    json(
+        app.api().post(
+            &format!("/api/admin/providers/{}/test", provider["id"]),
+            &json!({}),
+            Some(token),
+        ),
+        200,
+    )
+}
+
 /// Issue 12: a name that resolves inward is refused when the call is made.
 #[test]
 fn a_name_resolving_to_an_internal_address_is_refused_at_call_time() {
@@ -799,22 +819,7 @@ fn a_name_resolving_to_an_internal_address_is_refused_at_call_time() {
     let token = app.admin_token();
     // `localhost` passes the form (it is a name) but resolves to loopback.
     let url = format!("http://localhost:{}/api/v2", sim.addr().port());
-    let provider = json(
-        app.api().post(
-            "/api/admin/providers",
-            &json!({"name": "Inward", "apiUrl": url, "apiKey": "inward-1"}),
-            Some(&token),
-        ),
-        201,
-    );
-    let tested = json(
-        app.api().post(
-            &format!("/api/admin/providers/{}/test", provider["id"]),
-            &json!({}),
-            Some(&token),
-        ),
-        200,
-    );
+    let tested = add_and_test(&app, &token, "Inward", &url);
     assert_eq!(tested["ok"], false, "{tested}");
     assert!(
         tested["error"]["message"].as_str().unwrap().contains("loopback"),
@@ -850,22 +855,7 @@ fn an_oversized_reply_is_cut_off_not_buffered() {
             }
         }
     });
-    let provider = json(
-        app.api().post(
-            "/api/admin/providers",
-            &json!({"name": "Huge", "apiUrl": format!("http://{address}/api/v2"), "apiKey": "huge-1"}),
-            Some(&token),
-        ),
-        201,
-    );
-    let tested = json(
-        app.api().post(
-            &format!("/api/admin/providers/{}/test", provider["id"]),
-            &json!({}),
-            Some(&token),
-        ),
-        200,
-    );
+    let tested = add_and_test(&app, &token, "Huge", &format!("http://{address}/api/v2"));
     assert_eq!(tested["ok"], false, "{tested}");
     assert!(
         tested["error"]["message"]
