@@ -112,18 +112,7 @@ pub fn claim_next(
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
 ) -> QueryResult<Option<RequestRow>> {
-    let accepted = orders::table
-        .filter(orders::forward_state.eq(ForwardState::Accepted.as_str()))
-        .filter(orders::review_reason.is_null())
-        .select(orders::id);
-    let due = order_requests::state
-        .eq(RequestState::Queued.as_str())
-        .and(
-            order_requests::next_attempt_at
-                .is_null()
-                .or(order_requests::next_attempt_at.le(now)),
-        )
-        .and(order_requests::order_id.eq_any(accepted));
+    let due = sendable(now);
     let id: Option<i64> = match conn {
         DbConnection::Postgres(c) => order_requests::table
             .filter(due)
@@ -161,24 +150,35 @@ pub fn claim_next(
     find(conn, id)
 }
 
-/// Whether a queued request can be sent now (the idle workers' wake-up check; the
-/// same conditions as `claim_next`).
-pub fn due_now(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<bool> {
-    let accepted = orders::table
-        .filter(orders::forward_state.eq(ForwardState::Accepted.as_str()))
+/// Ids of orders a request can be sent for: accepted by the provider, not in review.
+#[diesel::dsl::auto_type]
+fn sendable_orders() -> _ {
+    let accepted: &'static str = ForwardState::Accepted.as_str();
+    orders::table
+        .filter(orders::forward_state.eq(accepted))
         .filter(orders::review_reason.is_null())
-        .select(orders::id);
-    diesel::select(diesel::dsl::exists(
-        order_requests::table
-            .filter(order_requests::state.eq(RequestState::Queued.as_str()))
-            .filter(
-                order_requests::next_attempt_at
-                    .is_null()
-                    .or(order_requests::next_attempt_at.le(now)),
-            )
-            .filter(order_requests::order_id.eq_any(accepted)),
-    ))
-    .get_result(conn)
+        .select(orders::id)
+}
+
+/// Queued requests that are due at `now` and whose order the provider has accepted
+/// (and is not held for review): what `claim_next` takes and idle workers wait for.
+#[diesel::dsl::auto_type]
+fn sendable(now: NaiveDateTime) -> _ {
+    let accepted: sendable_orders = sendable_orders();
+    let queued: &'static str = RequestState::Queued.as_str();
+    order_requests::state
+        .eq(queued)
+        .and(
+            order_requests::next_attempt_at
+                .is_null()
+                .or(order_requests::next_attempt_at.le(now)),
+        )
+        .and(order_requests::order_id.eq_any(accepted))
+}
+
+/// Whether a queued request can be sent now (the idle workers' wake-up check).
+pub fn due_now(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(order_requests::table.filter(sendable(now)))).get_result(conn)
 }
 
 /// `in_flight` requests whose lease ran out (their worker died mid-call).

@@ -95,6 +95,29 @@ fn snapshot(order: &OrderRow) -> serde_json::Value {
     })
 }
 
+/// Audits a move just made on `before`'s order: before and after (re-read in the same
+/// transaction), and the admin's `action` where there is one.
+fn audit_move(
+    c: &mut DbConnection,
+    actor: &Actor,
+    event: &str,
+    before: &OrderRow,
+    action: Option<&str>,
+) -> AppResult<()> {
+    let mut after = snapshot(&order_machine::read(c, before.id)?);
+    if let Some(action) = action {
+        after["action"] = json!(action);
+    }
+    audit::record(
+        c,
+        actor,
+        event,
+        Some(&format!("order:{}", before.id)),
+        Some(&snapshot(before)),
+        Some(&after),
+    )
+}
+
 /// The answer to a move the order's state does not allow (`code`), or that lost a
 /// race (`order_changed`): 409 with the order as it now is, so the admin decides
 /// again on what is there.
@@ -220,15 +243,7 @@ pub fn edit(state: &AppState, actor: &Actor, id: i64, edit: &OrderEdit) -> AppRe
                 actor.user_id,
             )?;
             if moved.is_ok() {
-                let after = order_machine::read(c, id)?;
-                audit::record(
-                    c,
-                    actor,
-                    "order.edit",
-                    Some(&format!("order:{id}")),
-                    Some(&snapshot(current)),
-                    Some(&snapshot(&after)),
-                )?;
+                audit_move(c, actor, "order.edit", current, None)?;
             }
             Ok(moved.map(|_| ()))
         },
@@ -312,17 +327,7 @@ pub fn resolve(state: &AppState, actor: &Actor, id: i64, resolution: &Resolution
             };
             let moved = order_machine::apply(c, current, mv, Guard::Version(current.version), &patch, actor.user_id)?;
             if moved.is_ok() {
-                let after = order_machine::read(c, id)?;
-                let mut after_json = snapshot(&after);
-                after_json["action"] = json!(action);
-                audit::record(
-                    c,
-                    actor,
-                    "order.resolve",
-                    Some(&format!("order:{id}")),
-                    Some(&snapshot(current)),
-                    Some(&after_json),
-                )?;
+                audit_move(c, actor, "order.resolve", current, Some(&action))?;
             }
             Ok(moved.map(|_| ()))
         },

@@ -78,7 +78,7 @@ async fn api_account(req: &HttpRequest, required: Role) -> AppResult<Account> {
     }
     let live = match token_epoch {
         Some(epoch) => epoch == account.session_epoch,
-        None => session::live_user(&req.get_session(), |_| Some(account.session_epoch)).is_some(),
+        None => session::is_live(&req.get_session(), account.session_epoch),
     };
     if !live {
         return Err(AppError::Unauthorized(
@@ -109,7 +109,7 @@ async fn page_account(req: &HttpRequest, required: Role) -> Result<Account, Page
             return Err(login_required());
         }
     };
-    if session::live_user(&session, |_| Some(account.session_epoch)).is_none() {
+    if !session::is_live(&session, account.session_epoch) {
         session::sign_out(&session);
         session::flash(
             &session,

@@ -28,22 +28,23 @@ fn now_unix() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// The signed-in user of a live session: its epoch still the user's, not older than
-/// `MAX_AGE_SECS`, used within `IDLE_SECS`. Refreshes the idle clock (at most once a
-/// minute, so the cookie is not rewritten on every request).
-pub fn live_user(session: &Session, current_epoch: impl FnOnce(i64) -> Option<i64>) -> Option<i64> {
-    let user_id = user_id(session)?;
-    let epoch = session.get::<i64>(EPOCH).ok().flatten()?;
-    let started = session.get::<i64>(STARTED).ok().flatten()?;
-    let seen = session.get::<i64>(SEEN).ok().flatten()?;
+/// Whether the session is still live for a user whose session epoch is
+/// `current_epoch`: issued in that epoch, not older than `MAX_AGE_SECS`, used within
+/// `IDLE_SECS`. Refreshes the idle clock (at most once a minute, so the cookie is not
+/// rewritten on every request).
+pub fn is_live(session: &Session, current_epoch: i64) -> bool {
+    let get = |name: &str| session.get::<i64>(name).ok().flatten();
+    let (Some(epoch), Some(started), Some(seen)) = (get(EPOCH), get(STARTED), get(SEEN)) else {
+        return false;
+    };
     let now = now_unix();
-    if now - started > MAX_AGE_SECS || now - seen > IDLE_SECS || current_epoch(user_id) != Some(epoch) {
-        return None;
+    if now - started > MAX_AGE_SECS || now - seen > IDLE_SECS || epoch != current_epoch {
+        return false;
     }
     if now - seen > 60 {
         let _ = session.insert(SEEN, now);
     }
-    Some(user_id)
+    true
 }
 
 /// Signs `user_id` in, with a fresh session (and so a fresh CSRF token), bound to the

@@ -80,10 +80,10 @@ fn lease_duration(state: &AppState) -> chrono::TimeDelta {
 }
 
 fn time_until_due(state: &AppState) -> Option<Duration> {
-    if db::requests::due_now(&mut *state.conn().ok()?, db::now()).ok()? {
+    let mut conn = state.conn().ok()?;
+    if db::requests::due_now(&mut conn, db::now()).ok()? {
         return Some(Duration::ZERO);
     }
-    let mut conn = state.conn().ok()?;
     match db::orders::next_due(&mut conn).ok()? {
         None => None,
         Some(None) => Some(Duration::ZERO),
@@ -95,16 +95,19 @@ fn time_until_due(state: &AppState) -> Option<Duration> {
 fn forward_next(state: &AppState, owner: &str, clients: &mut HashMap<i64, CachedClient>) -> AppResult<bool> {
     let now = db::now();
     let lease_until = now + lease_duration(state);
-    let claimed = {
+    // One connection for the claim and the order's drip-feed/comments extras, released
+    // before the provider call.
+    let (order, extras) = {
         let mut conn = state.conn()?;
-        db::write_transaction(&mut conn, |c| db::orders::claim_next(c, owner, now, lease_until))?
+        let claimed = db::write_transaction(&mut conn, |c| db::orders::claim_next(c, owner, now, lease_until))?;
+        let Some(order) = claimed else { return Ok(false) };
+        let extras = db::orders::extras(&mut conn, order.id)?.unwrap_or_default();
+        (order, extras)
     };
-    let Some(order) = claimed else { return Ok(false) };
 
     let (attempt, on_ambiguous, provider_name) = match client_for(state, &order, clients) {
         Err(reason) => (Attempt::Refused(reason), OnAmbiguous::Review, "?".to_string()),
         Ok(cached) => {
-            let extras = db::orders::extras(&mut *state.conn()?, order.id)?.unwrap_or_default();
             // A drip-feed order is sent as `quantity` per run, as the protocol has it.
             let quantity = match extras.runs {
                 Some(runs) if runs > 0 => order.quantity / runs,
@@ -120,9 +123,7 @@ fn forward_next(state: &AppState, owner: &str, clients: &mut HashMap<i64, Cached
             };
             let attempt = match cached.client.add(&request) {
                 Ok(provider_order_id) => Attempt::Accepted(provider_order_id),
-                Err(e @ CallError::Provider { .. }) => Attempt::Refused(e.message().to_string()),
-                Err(e @ CallError::BeforeSend(_)) => Attempt::NotSent(e.message().to_string()),
-                Err(e @ CallError::AfterSend(_)) => Attempt::NoAnswer(e.message().to_string()),
+                Err(e) => attempt_of(&e),
             };
             (attempt, cached.on_ambiguous, cached.client.name().to_string())
         }
@@ -175,6 +176,14 @@ fn client_for<'a>(
     clients.get(&provider_id).ok_or_else(|| "provider cache".to_string())
 }
 
+/// When an item that failed before sending on its `attempts`th try is tried again
+/// (`FORWARD_RETRY_DELAYS_SECS`); `None` when its retries are used up.
+fn retry_at(state: &AppState, attempts: i64, now: NaiveDateTime) -> Option<NaiveDateTime> {
+    let index = usize::try_from(attempts - 1).ok()?;
+    let delay = state.config.forward_retry_delays.get(index)?;
+    Some(now + chrono::TimeDelta::from_std(*delay).ok()?)
+}
+
 /// Where an outcome comes from: the worker that holds the lease, or the recovery of
 /// an expired lease (whose worker is presumed dead).
 #[derive(Debug, Clone, Copy)]
@@ -216,12 +225,6 @@ fn record(
 ) -> AppResult<()> {
     let id = order.id;
     let now = db::now();
-    let delays = &state.config.forward_retry_delays;
-    let retry_at = |attempts: i64| -> Option<NaiveDateTime> {
-        let index = usize::try_from(attempts - 1).ok()?;
-        let delay = delays.get(index)?;
-        Some(now + chrono::TimeDelta::from_std(*delay).ok()?)
-    };
     let (attempt, not_before) = match (attempt, reporter) {
         // A dead worker's call may still be answered: its order waits one more lease
         // before it is sent again, so a late answer is recorded instead of buying twice.
@@ -266,7 +269,7 @@ fn record(
             failed(message),
             format!("[PROVIDER_ERROR] Order {id} refused by {provider}: {message}; failed and refunded"),
         ),
-        Attempt::NotSent(message) => match retry_at(order.attempts).map(|at| at.max(not_before.unwrap_or(at))) {
+        Attempt::NotSent(message) => match retry_at(state, order.attempts, now).map(|at| at.max(not_before.unwrap_or(at))) {
             Some(at) => (
                 Move::Requeue,
                 OrderPatch {
@@ -406,11 +409,7 @@ fn record_request(state: &AppState, request: &RequestRow, owner: Option<&str>, a
         lease_until: Some(None),
         ..RequestPatch::default()
     };
-    let retry_at = usize::try_from(request.attempts - 1)
-        .ok()
-        .and_then(|i| state.config.forward_retry_delays.get(i))
-        .and_then(|d| chrono::TimeDelta::from_std(*d).ok())
-        .map(|d| db::now() + d);
+    let retry_at = retry_at(state, request.attempts, db::now());
     let (patch, line) = match &attempt {
         Attempt::Accepted(refill_id) => (
             RequestPatch {
