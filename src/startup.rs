@@ -40,7 +40,7 @@ pub fn prepare(mut config: Config) -> anyhow::Result<AppState> {
     if applied > 0 {
         log::info!("applied {applied} migration(s) to {}", config.database_url.redacted());
     }
-    let state = AppState::new(pool, config);
+    let state = AppState::new(pool, config)?;
     crate::service::secrets::upgrade(&state)?;
     Ok(state)
 }

@@ -21,24 +21,37 @@ pub struct AppState {
     /// Orders waiting for review (the admin navigation's badge), refreshed by the
     /// scheduler every few seconds and after each resolution.
     pub review_count: Arc<std::sync::atomic::AtomicI64>,
+    /// The catalogue and exchange rate pricing reads, cached (`service::price_book`).
+    pub price_books: Arc<crate::service::price_book::PriceBooks>,
+    /// Group commit of customers' orders (`service::intake`).
+    pub intake: Arc<crate::service::intake::Intake>,
 }
 
 impl AppState {
-    pub fn new(pool: DbPool, config: Config) -> Self {
+    /// The state of one process; starts its order-intake lanes.
+    pub fn new(pool: DbPool, config: Config) -> std::io::Result<Self> {
         let key = config.key().clone();
-        Self {
+        let wake = Arc::<crate::worker::wake::Wake>::default();
+        let lanes = match config.database_url {
+            crate::config::DatabaseUrl::Sqlite(_) => 1,
+            crate::config::DatabaseUrl::Postgres(_) => crate::service::intake::POSTGRES_LANES,
+        };
+        let intake = crate::service::intake::Intake::start(pool.clone(), Arc::clone(&wake), lanes)?;
+        Ok(Self {
             pool,
             config: Arc::new(config),
             key,
             login_throttle: Arc::new(LoginThrottle::default()),
-            wake: Arc::default(),
+            wake,
             review_count: Arc::default(),
+            price_books: Arc::default(),
+            intake: Arc::new(intake),
             runner_id: format!(
                 "{}-{}",
                 std::process::id(),
                 hex::encode(crate::crypto::random_bytes::<3>().unwrap_or_default())
             ),
-        }
+        })
     }
 
     /// A pooled connection (a blocking call: only inside `run` or on a worker thread).

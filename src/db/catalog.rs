@@ -18,6 +18,7 @@ pub fn insert_category(conn: &mut DbConnection, name: &str, sort_order: i64) -> 
         ))
         .returning(categories::id)
         .get_result(c))
+    .inspect(|_| super::catalog_written(conn))
 }
 
 pub fn find_category(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CategoryRow>> {
@@ -57,6 +58,7 @@ pub fn update_category(
             categories::enabled.eq(enabled),
         ))
         .execute(conn)
+        .inspect(|_| super::catalog_written(conn))
 }
 
 pub fn insert_service(conn: &mut DbConnection, fields: &ServiceFields) -> QueryResult<i64> {
@@ -79,12 +81,14 @@ fn insert(conn: &mut DbConnection, fields: &ServiceFields, imported: bool) -> Qu
         ))
         .returning(services::id)
         .get_result(c))
+    .inspect(|_| super::catalog_written(conn))
 }
 
 pub fn update_service(conn: &mut DbConnection, id: i64, fields: &ServiceFields) -> QueryResult<usize> {
     diesel::update(services::table.find(id))
         .set((fields, services::updated_at.eq(super::now())))
         .execute(conn)
+        .inspect(|_| super::catalog_written(conn))
 }
 
 pub fn find_service(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ServiceRow>> {
@@ -119,5 +123,21 @@ pub fn list_services(conn: &mut DbConnection, enabled_only: bool) -> QueryResult
     query
         .order((categories::sort_order.asc(), categories::name.asc(), services::id.asc()))
         .select(ServiceRow::as_select())
+        .load(conn)
+}
+
+/// The counter triggers move on every catalogue or settings change (migration 13).
+pub fn version(conn: &mut DbConnection) -> QueryResult<i64> {
+    super::schema::catalog_version::table
+        .find(1)
+        .select(super::schema::catalog_version::version)
+        .first(conn)
+}
+
+/// Every service with whether its category is enabled (what pricing needs).
+pub fn services_with_category_state(conn: &mut DbConnection) -> QueryResult<Vec<(ServiceRow, bool)>> {
+    services::table
+        .inner_join(categories::table)
+        .select((ServiceRow::as_select(), categories::enabled))
         .load(conn)
 }

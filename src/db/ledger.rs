@@ -38,28 +38,42 @@ pub enum PostingOutcome {
     OverLimit,
 }
 
-/// Applies `posting` with a conditional update (`balance + amount >= 0` unless
-/// `allow_negative`, and `|balance + amount| <= Money::MAX` always), then appends the
-/// ledger row with the resulting balance. Must run inside a transaction so both
-/// commit or neither does.
-pub fn post(conn: &mut DbConnection, posting: &Posting<'_>) -> QueryResult<PostingOutcome> {
-    let amount = posting.amount.micros();
+/// Why a balance did not move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BalanceRefusal {
+    /// The balance does not cover a debit (or the user does not exist).
+    Insufficient,
+    /// The amount, or the balance it would leave, is beyond `Money::MAX` either way.
+    OverLimit,
+}
+
+/// Moves a balance by `amount` with one conditional update (`balance + amount >= 0`
+/// unless `allow_negative`, and `|balance + amount| <= Money::MAX` always) and returns
+/// the balance after it. The caller writes the ledger rows for it in the same
+/// transaction.
+pub fn move_balance(
+    conn: &mut DbConnection,
+    user_id: i64,
+    amount: Money,
+    allow_negative: bool,
+) -> QueryResult<Result<Money, BalanceRefusal>> {
+    let amount = amount.micros();
     let max = Money::MAX.micros();
     if amount.abs() > max {
-        return Ok(PostingOutcome::OverLimit);
+        return Ok(Err(BalanceRefusal::OverLimit));
     }
     // The bounds on the balance before, computed here so the database never adds past
     // an i64 (SQLite would turn the column into a REAL; PostgreSQL would fail).
     let (lowest, highest) = if amount >= 0 {
         (i64::MIN, max - amount)
-    } else if posting.allow_negative {
+    } else if allow_negative {
         (-max - amount, i64::MAX)
     } else {
         (-amount, i64::MAX)
     };
     let balance_after: Option<i64> = on_backend!(conn, |c| diesel::update(
         users::table
-            .filter(users::id.eq(posting.user_id))
+            .filter(users::id.eq(user_id))
             .filter(users::balance.ge(lowest))
             .filter(users::balance.le(highest))
     )
@@ -67,20 +81,27 @@ pub fn post(conn: &mut DbConnection, posting: &Posting<'_>) -> QueryResult<Posti
     .returning(users::balance)
     .get_result(c)
     .optional())?;
-    let Some(balance_after) = balance_after else {
-        let insufficient = amount < 0 && !posting.allow_negative;
-        return Ok(if insufficient {
-            PostingOutcome::Refused
-        } else {
-            PostingOutcome::OverLimit
-        });
+    Ok(match balance_after {
+        Some(balance) => Ok(Money::from_micros(balance)),
+        None if amount < 0 && !allow_negative => Err(BalanceRefusal::Insufficient),
+        None => Err(BalanceRefusal::OverLimit),
+    })
+}
+
+/// Applies `posting` (`move_balance`), then appends its ledger row with the resulting
+/// balance. Must run inside a transaction so both commit or neither does.
+pub fn post(conn: &mut DbConnection, posting: &Posting<'_>) -> QueryResult<PostingOutcome> {
+    let balance_after = match move_balance(conn, posting.user_id, posting.amount, posting.allow_negative)? {
+        Ok(balance) => balance,
+        Err(BalanceRefusal::Insufficient) => return Ok(PostingOutcome::Refused),
+        Err(BalanceRefusal::OverLimit) => return Ok(PostingOutcome::OverLimit),
     };
     let entry_id = on_backend!(conn, |c| diesel::insert_into(ledger_entries::table)
         .values(&NewLedgerRow {
             user_id: posting.user_id,
             kind: posting.kind.as_str(),
-            amount,
-            balance_after,
+            amount: posting.amount.micros(),
+            balance_after: balance_after.micros(),
             order_id: posting.order_id,
             actor_id: posting.actor_id,
             note: posting.note,
@@ -90,8 +111,20 @@ pub fn post(conn: &mut DbConnection, posting: &Posting<'_>) -> QueryResult<Posti
         .get_result(c))?;
     Ok(PostingOutcome::Posted {
         entry_id,
-        balance_after: Money::from_micros(balance_after),
+        balance_after,
     })
+}
+
+/// Appends rows whose balance moves were made with `move_balance` in this
+/// transaction, a few hundred per statement.
+pub fn append(conn: &mut DbConnection, rows: &[NewLedgerRow<'_>]) -> QueryResult<usize> {
+    let mut written = 0;
+    for chunk in rows.chunks(super::ROWS_PER_INSERT) {
+        written += on_backend!(conn, |c| diesel::insert_into(ledger_entries::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(written)
 }
 
 /// A user's rows, newest first, with the total count.

@@ -120,6 +120,49 @@ pub fn ping(pool: &DbPool) -> bool {
 
 pub use clock::now;
 
+/// Rows per multi-row `INSERT`: well under SQLite's and PostgreSQL's bind-parameter
+/// limits for the widest table written this way (orders, 17 columns).
+pub const ROWS_PER_INSERT: usize = 500;
+
+thread_local! {
+    /// A write to the catalogue or settings is waiting for its transaction to commit.
+    static CATALOG_WRITE_PENDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Moves each time this process commits a change to the catalogue or the settings, so
+/// its in-memory catalogue (`service::price_book`) reloads on the next read. Other
+/// processes see the change through the `catalog_version` row, which triggers move.
+static CATALOG_EPOCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Call after writing services, categories or settings. Inside a transaction the
+/// epoch moves when the outermost transaction commits (a reader that reloaded before
+/// then would cache the old rows as new); outside one, the write is already committed.
+pub fn catalog_written(conn: &mut DbConnection) {
+    use diesel::connection::TransactionManager;
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    let in_transaction = Manager::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .map_or(true, |depth| depth.is_some());
+    if in_transaction {
+        CATALOG_WRITE_PENDING.with(|p| p.set(true));
+    } else {
+        CATALOG_EPOCH.fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
+}
+
+/// See `CATALOG_EPOCH`.
+pub fn catalog_epoch() -> u64 {
+    CATALOG_EPOCH.load(std::sync::atomic::Ordering::Acquire)
+}
+
+/// At the end of an outermost transaction: publish a committed catalogue write, or
+/// forget a rolled-back one.
+fn end_catalog_write(committed: bool) {
+    if CATALOG_WRITE_PENDING.with(|p| p.replace(false)) && committed {
+        CATALOG_EPOCH.fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
+}
+
 /// Runs `f` in a transaction that takes the write lock at once on SQLite
 /// (`BEGIN IMMEDIATE`), so a transaction that reads and then writes never fails on
 /// lock upgrade under concurrency; on PostgreSQL a plain transaction. Nested calls
@@ -145,11 +188,14 @@ where
     }
     match f(conn) {
         Ok(value) => {
-            Manager::commit_transaction(conn).map_err(E::from)?;
+            let committed = Manager::commit_transaction(conn);
+            end_catalog_write(committed.is_ok());
+            committed.map_err(E::from)?;
             Ok(value)
         }
         Err(e) => {
             let _ = Manager::rollback_transaction(conn);
+            end_catalog_write(false);
             Err(e)
         }
     }

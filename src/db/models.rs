@@ -50,7 +50,7 @@ pub struct LedgerRow {
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = ledger_entries)]
+#[diesel(table_name = ledger_entries, treat_none_as_default_value = false)]
 pub struct NewLedgerRow<'a> {
     pub user_id: i64,
     pub kind: &'a str,
@@ -225,8 +225,9 @@ pub struct OrderRow {
     pub review_reason: Option<String>,
 }
 
+// `None` is NULL, not DEFAULT: SQLite takes multi-row inserts only without DEFAULT.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = super::schema::orders)]
+#[diesel(table_name = super::schema::orders, treat_none_as_default_value = false)]
 pub struct NewOrderRow<'a> {
     pub user_id: i64,
     pub service_id: i64,
@@ -304,7 +305,7 @@ pub struct NewRequestRow<'a> {
 
 /// What only drip-feed and custom-comments orders carry (kept out of the wide `orders`).
 #[derive(Debug, Clone, Default, Queryable, Selectable, Insertable)]
-#[diesel(table_name = super::schema::order_extras)]
+#[diesel(table_name = super::schema::order_extras, treat_none_as_default_value = false)]
 pub struct OrderExtras {
     pub order_id: i64,
     /// Drip-feed: how many runs (the order's quantity is the total over all runs).

@@ -4,24 +4,36 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::QueryResult;
 
-use super::models::{NewOrderRow, OrderRow, ServiceRow};
+use super::models::{NewOrderRow, OrderRow};
 use super::schema::{orders, services};
 use super::DbConnection;
 use crate::domain::{ForwardState, OrderStatus};
 use crate::on_backend;
 
-/// Inserts an order and returns it as stored (no re-read after commit).
-pub fn insert(conn: &mut DbConnection, row: &NewOrderRow<'_>) -> QueryResult<OrderRow> {
-    on_backend!(conn, |c| diesel::insert_into(orders::table)
-        .values(row)
-        .returning(OrderRow::as_returning())
-        .get_result(c))
+/// Inserts orders with multi-row statements and returns them as stored, in the order
+/// given (ids are assigned in that order within a statement; the rows are sorted by id
+/// rather than trusting the order `RETURNING` yields them in).
+pub fn insert_many(conn: &mut DbConnection, rows: &[NewOrderRow<'_>]) -> QueryResult<Vec<OrderRow>> {
+    let mut stored = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(super::ROWS_PER_INSERT) {
+        let mut part: Vec<OrderRow> = on_backend!(conn, |c| diesel::insert_into(orders::table)
+            .values(chunk)
+            .returning(OrderRow::as_returning())
+            .get_results(c))?;
+        part.sort_unstable_by_key(|row| row.id);
+        stored.append(&mut part);
+    }
+    Ok(stored)
 }
 
-pub fn insert_extras(conn: &mut DbConnection, extras: &super::models::OrderExtras) -> QueryResult<usize> {
-    diesel::insert_into(super::schema::order_extras::table)
-        .values(extras)
-        .execute(conn)
+pub fn insert_extras(conn: &mut DbConnection, extras: &[super::models::OrderExtras]) -> QueryResult<usize> {
+    let mut written = 0;
+    for chunk in extras.chunks(super::ROWS_PER_INSERT) {
+        written += on_backend!(conn, |c| diesel::insert_into(super::schema::order_extras::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(written)
 }
 
 /// A drip-feed or comments order's extras (none for other orders).
@@ -50,16 +62,6 @@ pub fn find_for_user(conn: &mut DbConnection, user_id: i64, ids: &[i64]) -> Quer
         .filter(orders::user_id.eq(user_id))
         .filter(orders::id.eq_any(ids))
         .select(OrderRow::as_select())
-        .load(conn)
-}
-
-/// The services an order request names, each with whether its category is enabled,
-/// in one query.
-pub fn services_by_id(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(ServiceRow, bool)>> {
-    services::table
-        .inner_join(super::schema::categories::table)
-        .filter(services::id.eq_any(ids))
-        .select((ServiceRow::as_select(), super::schema::categories::enabled))
         .load(conn)
 }
 

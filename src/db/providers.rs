@@ -101,6 +101,7 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
         diesel::update(services::table.filter(services::provider_id.eq(id)))
             .set((services::enabled.eq(false), services::updated_at.eq(now)))
             .execute(conn)?;
+        super::catalog_written(conn);
         Ok(true)
     } else {
         diesel::delete(providers::table.find(id)).execute(conn)?;

@@ -25,5 +25,6 @@ pub fn set(conn: &mut DbConnection, key: &str, value: &str) -> QueryResult<()> {
         .do_update()
         .set((settings::value.eq(value), settings::updated_at.eq(now)))
         .execute(c))?;
+    super::catalog_written(conn);
     Ok(())
 }

@@ -1,12 +1,11 @@
 //! Orders: placing them (validated, priced, charged atomically), reading them, and
 //! settling them whenever their status changes.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
-use crate::db::models::{NewOrderRow, OrderRow, ServiceRow};
+use crate::db::ledger::BalanceRefusal;
+use crate::db::models::{OrderRow, ServiceRow};
 use crate::db::orders::OrderFilter;
 use crate::db::{self, DbConnection};
 use crate::domain::{settlement, ForwardState, LedgerKind, Link, Money, OrderStatus, Rate};
@@ -15,8 +14,8 @@ use crate::service::accounts::Account;
 use crate::service::audit::Actor;
 use crate::service::catalog::ServiceMode;
 use crate::service::input::lenient_string;
+use crate::service::intake;
 use crate::service::pagination::{PageRequest, Paged};
-use crate::service::settings;
 use crate::state::AppState;
 
 /// The most orders one request (or one mass order) may carry.
@@ -213,10 +212,13 @@ impl Numbering<'_> {
     }
 }
 
-fn validate<'a>(draft: &OrderDraft, services: &'a HashMap<i64, ServiceRow>, exchange: Rate) -> AppResult<Priced<'a>> {
+fn validate<'a>(
+    draft: &OrderDraft,
+    services: impl Fn(i64) -> Option<&'a ServiceRow>,
+    exchange: Rate,
+) -> AppResult<Priced<'a>> {
     let service_id = crate::service::input::id("serviceId", "The service", draft.service_id.as_deref())?;
-    let service = services
-        .get(&service_id)
+    let service = services(service_id)
         .ok_or_else(|| AppError::NotFound(format!("Service {service_id} does not exist or is not available.")))?;
     if let Some(category) =
         crate::service::input::optional_id("categoryId", "The category", draft.category_id.as_deref())?
@@ -391,23 +393,17 @@ pub fn place_as(
             ),
         ));
     }
-    let mut conn = state.conn()?;
-    let ids: Vec<i64> = drafts
-        .iter()
-        .filter_map(|d| d.service_id.as_deref()?.trim().parse().ok())
-        .collect();
     // Customers order only enabled services of enabled categories; an admin's manual
-    // order may use any.
-    let services: HashMap<i64, ServiceRow> = db::orders::services_by_id(&mut conn, &ids)?
-        .into_iter()
-        .filter(|(s, category_enabled)| manual.is_some() || (s.enabled && *category_enabled))
-        .map(|(s, _)| (s.id, s))
-        .collect();
-    let exchange = settings::usd_to_bdt(&mut conn)?;
+    // order may use any. The catalogue and rate come from memory (`price_book`).
+    let book = state.price_books.get(&state.pool)?;
+    let exchange = book.usd_to_bdt;
     let priced = drafts
         .iter()
         .enumerate()
-        .map(|(i, d)| validate(d, &services, exchange).map_err(|e| numbering.prefix(i, drafts.len(), e)))
+        .map(|(i, d)| {
+            validate(d, |id| book.orderable(id, manual.is_some()), exchange)
+                .map_err(|e| numbering.prefix(i, drafts.len(), e))
+        })
         .collect::<AppResult<Vec<_>>>()?;
     let total = priced
         .iter()
@@ -415,104 +411,78 @@ pub fn place_as(
         .ok_or_else(|| AppError::validation("qty", "The total is too large."))?;
     let currency = state.config.panel_currency.clone();
     let charged = manual.is_none_or(|(_, _, charge)| charge);
-
-    let (rows, queued) = db::write_transaction(&mut conn, |c| {
-        let mut rows = Vec::with_capacity(priced.len());
-        let mut queued = false;
-        let now = db::now();
-        for p in &priced {
-            let auto = manual.is_none() && ServiceMode::parse(&p.service.mode) == Some(ServiceMode::Auto);
-            queued |= auto;
-            let inserted = db::orders::insert(
-                c,
-                &NewOrderRow {
-                    user_id: user.id,
-                    service_id: p.service.id,
-                    provider_id: p.service.provider_id,
-                    provider_service_id: p.service.provider_service_id.as_deref(),
-                    link: p.link.as_str(),
-                    quantity: p.quantity,
-                    // An uncharged manual order costs the user nothing, so its ledger
-                    // (empty) matches its net charge (zero) whatever its status.
-                    charge: if charged { p.charge.micros() } else { 0 },
-                    currency: &currency,
-                    rate_per_1000: p.service.rate_per_1000,
-                    usd_to_bdt: exchange.micros(),
-                    provider_cost: p.provider_cost.map(Money::micros),
-                    status: OrderStatus::Pending.as_str(),
-                    forward_state: if auto {
-                        ForwardState::Queued
-                    } else {
-                        ForwardState::Manual
-                    }
-                    .as_str(),
-                    is_manual: manual.is_some(),
-                    admin_notes: manual.and_then(|(_, notes, _)| notes),
-                    created_at: now,
-                    updated_at: now,
-                },
-            )?;
-            let id = inserted.id;
-            if let Some(extras) = &p.extras {
-                db::orders::insert_extras(
-                    c,
-                    &crate::db::models::OrderExtras {
-                        order_id: id,
-                        ..extras.clone()
-                    },
-                )?;
-            }
-            if charged {
-                let posted = db::ledger::post(
-                    c,
-                    &db::ledger::Posting {
-                        user_id: user.id,
-                        kind: LedgerKind::Charge,
-                        amount: Money::from_micros(-p.charge.micros()),
-                        order_id: Some(id),
-                        actor_id: Some(manual.map_or(user.id, |(actor, _, _)| actor.user_id.unwrap_or(user.id))),
-                        note: manual.map(|_| "Manual order"),
-                        allow_negative: false,
-                    },
-                )?;
-                match posted {
-                    db::ledger::PostingOutcome::Posted { .. } => {}
-                    db::ledger::PostingOutcome::Refused => {
-                        let whose = if manual.is_some() { "The user's" } else { "Your" };
-                        return Err(AppError::business(
-                            "insufficient_balance",
-                            format!("{whose} balance does not cover {total} {currency} for this request."),
-                        ));
-                    }
-                    db::ledger::PostingOutcome::OverLimit => return Err(over_limit()),
+    let job = intake::Job {
+        user_id: user.id,
+        currency: currency.clone(),
+        usd_to_bdt: exchange.micros(),
+        is_manual: manual.is_some(),
+        admin_notes: manual.and_then(|(_, notes, _)| notes.map(str::to_string)),
+        actor_id: manual.map_or(user.id, |(actor, _, _)| actor.user_id.unwrap_or(user.id)),
+        ledger_note: manual.map(|_| "Manual order"),
+        orders: priced
+            .iter()
+            .map(|p| intake::JobOrder {
+                service_id: p.service.id,
+                provider_id: p.service.provider_id,
+                provider_service_id: p.service.provider_service_id.clone(),
+                link: p.link.as_str().to_string(),
+                quantity: p.quantity,
+                // An uncharged manual order costs the user nothing, so its ledger
+                // (empty) matches its net charge (zero) whatever its status.
+                charge: if charged { p.charge } else { Money::ZERO },
+                rate_per_1000: p.service.rate_per_1000,
+                provider_cost: p.provider_cost,
+                auto: manual.is_none() && ServiceMode::parse(&p.service.mode) == Some(ServiceMode::Auto),
+                extras: p.extras.clone(),
+            })
+            .collect(),
+    };
+    let refused = |refusal: BalanceRefusal| match refusal {
+        BalanceRefusal::Insufficient => AppError::business(
+            "insufficient_balance",
+            format!(
+                "{} balance does not cover {total} {currency} for this request.",
+                if manual.is_some() { "The user's" } else { "Your" }
+            ),
+        ),
+        BalanceRefusal::OverLimit => over_limit(),
+    };
+    let rows = match manual {
+        // Customers' requests are written in batches with others' (group commit).
+        None => state.intake.submit(job)?.map_err(refused)?,
+        // An admin's manual order is rare and carries its audit rows: its own
+        // transaction, the same writing code.
+        Some((actor, notes, charge)) => {
+            let mut conn = state.conn()?;
+            db::write_transaction(&mut conn, |c| {
+                let rows = intake::write(c, &[&job])?
+                    .pop()
+                    .unwrap_or(Err(BalanceRefusal::Insufficient))
+                    .map_err(refused)?;
+                for (row, p) in rows.iter().zip(&priced) {
+                    let after = serde_json::json!({
+                        "userId": user.id, "serviceId": p.service.id, "link": p.link.as_str(),
+                        "quantity": p.quantity, "price": p.charge, "charged": charge, "adminNotes": notes,
+                    });
+                    crate::service::audit::record(
+                        c,
+                        actor,
+                        "order.manual_create",
+                        Some(&format!("order:{}", row.id)),
+                        None,
+                        Some(&after),
+                    )?;
                 }
-            }
-            if let Some((actor, notes, charge)) = manual {
-                let after = serde_json::json!({
-                    "userId": user.id, "serviceId": p.service.id, "link": p.link.as_str(), "quantity": p.quantity,
-                    "price": p.charge, "charged": charge, "adminNotes": notes,
-                });
-                crate::service::audit::record(
-                    c,
-                    actor,
-                    "order.manual_create",
-                    Some(&format!("order:{id}")),
-                    None,
-                    Some(&after),
-                )?;
-            }
-            rows.push(inserted);
+                Ok::<_, AppError>(rows)
+            })?
         }
-        Ok::<_, AppError>((rows, queued))
-    })?;
-    if queued {
-        state.wake.notify();
-    }
-    let mut orders = Vec::with_capacity(ids.len());
+    };
     // The rows as inserted (RETURNING): no re-read after the commit.
-    for (row, p) in rows.into_iter().zip(&priced) {
-        orders.push(OrderView::from_row(row, p.service.name.clone(), false)?);
-    }
+    let orders = rows
+        .into_iter()
+        .zip(&priced)
+        .map(|(row, p)| OrderView::from_row(row, p.service.name.clone(), false))
+        .collect::<AppResult<Vec<_>>>()?;
     Ok(Placed {
         success: true,
         orders_created: orders.len(),

@@ -1,0 +1,10 @@
+DROP TRIGGER services_version_ins;
+DROP TRIGGER services_version_upd;
+DROP TRIGGER services_version_del;
+DROP TRIGGER categories_version_ins;
+DROP TRIGGER categories_version_upd;
+DROP TRIGGER categories_version_del;
+DROP TRIGGER settings_version_ins;
+DROP TRIGGER settings_version_upd;
+DROP TRIGGER settings_version_del;
+DROP TABLE catalog_version;
