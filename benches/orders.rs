@@ -466,7 +466,7 @@ fn spawn_bare(db: &BenchDb, knobs: &Knobs) -> BareServer {
     let pool = smm_panel::db::connect(&url, (knobs.workers as u32 + 12).min(64)).expect("bare pool");
     {
         let mut conn = pool.get().expect("connection");
-        let ddl = match &mut *conn {
+        let ddl = match &mut **conn {
             DbConnection::Sqlite(_) => {
                 "CREATE TABLE bench_bare (id INTEGER PRIMARY KEY AUTOINCREMENT, link TEXT NOT NULL, \
                  quantity BIGINT NOT NULL, created_at TIMESTAMP NOT NULL)"
@@ -879,7 +879,7 @@ fn last_order_id(app: &App) -> i64 {
     let mut conn = app.state.conn().expect("connection");
     orders::table
         .select(diesel::dsl::max(orders::id))
-        .first::<Option<i64>>(&mut *conn)
+        .first::<Option<i64>>(&mut **conn)
         .expect("last order id")
         .unwrap_or(0)
 }
@@ -894,7 +894,7 @@ fn forward_states_after(app: &App, after: i64) -> HashMap<String, i64> {
         .filter(orders::id.gt(after))
         .group_by(orders::forward_state)
         .select((orders::forward_state, diesel::dsl::count_star()))
-        .load::<(String, i64)>(&mut *conn)
+        .load::<(String, i64)>(&mut **conn)
         .expect("forward states")
         .into_iter()
         .collect()
@@ -1150,7 +1150,7 @@ fn insert_accepted(app: &App, shop: &Shop, sim_ids: &[String]) {
             services::provider_service_id,
             services::rate_per_1000,
         ))
-        .first(&mut *conn)
+        .first(&mut **conn)
         .expect("the sim service");
     let links: Vec<String> = (0..sim_ids.len()).map(|i| format!("https://x.com/sync-{i}")).collect();
     let now = smm_panel::db::now();
@@ -1188,7 +1188,7 @@ fn insert_accepted(app: &App, shop: &Shop, sim_ids: &[String]) {
         })
         .expect("insert the accepted orders");
     }
-    if let DbConnection::Postgres(c) = &mut *conn {
+    if let DbConnection::Postgres(c) = &mut **conn {
         // What autovacuum does after a bulk load; done here so it does not happen mid-round.
         c.batch_execute("ANALYZE orders").expect("analyze orders");
     }
@@ -1255,7 +1255,7 @@ fn sync_probes(app: &App, sim: &SimHandle, sim_key: &str, sim_ids: &[String]) ->
         let mut conn = state.conn().expect("connection");
         let id: i64 = smm_panel::db::schema::providers::table
             .select(smm_panel::db::schema::providers::id)
-            .first(&mut *conn)
+            .first(&mut **conn)
             .expect("the provider");
         smm_panel::db::providers::find(&mut conn, id)
             .expect("provider row")
@@ -1300,7 +1300,7 @@ fn sync_probes(app: &App, sim: &SimHandle, sim_key: &str, sim_ids: &[String]) ->
             .order(orders::id.asc())
             .select(orders::id)
             .limit(SYNC_PROBE_ORDERS as i64)
-            .load(&mut *conn)
+            .load(&mut **conn)
             .expect("order ids")
     };
     probes.push(time(
@@ -1417,12 +1417,12 @@ fn sync_phase(knobs: &Knobs) -> (&'static str, SyncResult) {
             .filter(orders::provider_status.eq("Pending"))
             .filter(orders::start_count.is_not_null())
             .count()
-            .get_result(&mut *conn)
+            .get_result(&mut **conn)
             .expect("count synced");
         let ledger_rows = ledger_entries::table
             .filter(ledger_entries::order_id.is_not_null())
             .count()
-            .get_result(&mut *conn)
+            .get_result(&mut **conn)
             .expect("count ledger rows");
         (synced, ledger_rows)
     };

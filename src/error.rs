@@ -172,6 +172,7 @@ impl AppError {
 
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
+        crate::db::note_error(&e);
         match e {
             diesel::result::Error::NotFound => Self::NotFound("Not found.".into()),
             diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::ClosedConnection, info) => {

@@ -18,7 +18,7 @@ pub mod settings;
 pub mod sync;
 pub mod users;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
@@ -33,8 +33,83 @@ pub enum DbConnection {
     Postgres(PgConnection),
 }
 
-pub type DbPool = Pool<ConnectionManager<DbConnection>>;
-pub type PooledConn = PooledConnection<ConnectionManager<DbConnection>>;
+pub type DbPool = Pool<Manager>;
+pub type PooledConn = PooledConnection<Manager>;
+
+/// A pooled connection and when it last went back to the pool.
+pub struct Pooled {
+    conn: DbConnection,
+    returned: Instant,
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
+/// A connection that went back to the pool this recently is handed out again without
+/// a test query (the hot path never pays one); one idle longer is tested first.
+const TRUSTED_AFTER_USE: Duration = Duration::from_secs(1);
+
+thread_local! {
+    /// This thread saw the database connection fail (closed, unable to send): the
+    /// connection it returns next is dropped, not pooled.
+    static SAW_BROKEN_CONNECTION: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Called where database errors are turned into the application's: a connection that
+/// failed this way is not given out again.
+pub fn note_error(error: &diesel::result::Error) {
+    use diesel::result::{DatabaseErrorKind, Error};
+    if matches!(
+        error,
+        Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _
+        ) | Error::BrokenTransactionManager
+    ) {
+        SAW_BROKEN_CONNECTION.with(|b| b.set(true));
+    }
+}
+
+/// Diesel's manager, with broken connections detected by their errors instead of a
+/// test query on every checkout (r2d2's `test_on_check_out` costs a round trip per
+/// request on PostgreSQL): a connection is tested only after sitting idle.
+pub struct Manager(ConnectionManager<DbConnection>);
+
+impl diesel::r2d2::ManageConnection for Manager {
+    type Connection = Pooled;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<Pooled, Self::Error> {
+        Ok(Pooled {
+            conn: self.0.connect()?,
+            returned: Instant::now(),
+        })
+    }
+
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), Self::Error> {
+        if pooled.returned.elapsed() < TRUSTED_AFTER_USE {
+            return Ok(());
+        }
+        self.0.is_valid(&mut pooled.conn)
+    }
+
+    /// Runs as each connection goes back to the pool.
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        pooled.returned = Instant::now();
+        let saw_error = SAW_BROKEN_CONNECTION.with(|b| b.replace(false));
+        saw_error || self.0.has_broken(&mut pooled.conn)
+    }
+}
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -66,9 +141,9 @@ pub enum DbSetupError {
 #[derive(Debug, Clone, Copy)]
 struct SqlitePragmas;
 
-impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
-    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
-        if let DbConnection::Sqlite(c) = conn {
+impl CustomizeConnection<Pooled, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, pooled: &mut Pooled) -> Result<(), diesel::r2d2::Error> {
+        if let DbConnection::Sqlite(c) = &mut pooled.conn {
             c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
                 .map_err(diesel::r2d2::Error::QueryError)?;
         }
@@ -91,7 +166,7 @@ pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, DbSetupError>
         conn.batch_execute("PRAGMA journal_mode = WAL;")
             .map_err(|e| DbSetupError::Migrate(e.to_string()))?;
     }
-    let manager = ConnectionManager::<DbConnection>::new(url.connection_string());
+    let manager = Manager(ConnectionManager::<DbConnection>::new(url.connection_string()));
     let pool = Pool::builder()
         .max_size(max_size)
         .connection_timeout(Duration::from_secs(10))
@@ -103,7 +178,7 @@ pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, DbSetupError>
 /// Applies every pending migration of the pool's backend; running it again is a no-op.
 pub fn migrate(pool: &DbPool) -> Result<usize, DbSetupError> {
     let mut conn = pool.get()?;
-    let applied = match &mut *conn {
+    let applied = match &mut **conn {
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
         DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
     };
@@ -113,7 +188,7 @@ pub fn migrate(pool: &DbPool) -> Result<usize, DbSetupError> {
 /// True when the database answers a trivial query.
 pub fn ping(pool: &DbPool) -> bool {
     match pool.get() {
-        Ok(mut conn) => conn.batch_execute("SELECT 1").is_ok(),
+        Ok(mut conn) => conn.batch_execute("SELECT 1").inspect_err(note_error).is_ok(),
         Err(_) => false,
     }
 }

@@ -364,10 +364,10 @@ fn the_ledger_is_append_only_in_the_database() {
     let mut conn = app.state.conn().unwrap();
     use diesel::RunQueryDsl;
     assert!(diesel::sql_query("UPDATE ledger_entries SET amount = 999")
-        .execute(&mut *conn)
+        .execute(&mut **conn)
         .is_err());
     assert!(diesel::sql_query("DELETE FROM ledger_entries")
-        .execute(&mut *conn)
+        .execute(&mut **conn)
         .is_err());
     assert_eq!(app.balance_and_ledger_sum(id), (10_000_000, 10_000_000));
 }

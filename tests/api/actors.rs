@@ -135,7 +135,7 @@ fn every_interleaving_of_the_actors_keeps_the_money_and_the_decisions() {
             // Earlier cases' unfinished orders leave the queue, so claims reach this case's.
             diesel::update(orders::table.filter(orders::forward_state.eq_any(["queued", "in_flight"])))
                 .set(orders::forward_state.eq("manual"))
-                .execute(&mut *app.state.conn().unwrap())
+                .execute(&mut **app.state.conn().unwrap())
                 .unwrap();
             let placed = order_service::place(&app.state, &user, &drafts, order_service::Numbering::Orders).unwrap();
             let ids: Vec<i64> = placed.orders.iter().map(|o| o.id).collect();
@@ -205,7 +205,7 @@ fn every_interleaving_of_the_actors_keeps_the_money_and_the_decisions() {
                                 .filter(orders::lease_owner.eq(format!("prop-worker-{w}"))),
                         )
                         .set(orders::lease_until.eq(smm_panel::db::now() - chrono::TimeDelta::seconds(1)))
-                        .execute(&mut *conn)
+                        .execute(&mut **conn)
                         .unwrap();
                         drop(conn);
                         forwarder::recover_expired_leases(&app.state).unwrap();

@@ -487,15 +487,15 @@ impl TestApp {
         use diesel::prelude::*;
         use smm_panel::db::schema::{orders, users};
         let mut conn = self.state.conn().unwrap();
-        let ids: Vec<i64> = users::table.select(users::id).load(&mut *conn).unwrap();
+        let ids: Vec<i64> = users::table.select(users::id).load(&mut **conn).unwrap();
         for id in ids {
-            let balance: i64 = users::table.find(id).select(users::balance).first(&mut *conn).unwrap();
+            let balance: i64 = users::table.find(id).select(users::balance).first(&mut **conn).unwrap();
             let sum = smm_panel::db::ledger::sum_for_user(&mut conn, id).unwrap();
             assert_eq!(balance, sum, "user {id}: balance equals the ledger");
         }
         let rows: Vec<smm_panel::db::models::OrderRow> = orders::table
             .select(smm_panel::db::models::OrderRow::as_select())
-            .load(&mut *conn)
+            .load(&mut **conn)
             .unwrap();
         for order in rows {
             let status = smm_panel::domain::OrderStatus::parse(&order.status).unwrap();

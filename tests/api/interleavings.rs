@@ -313,7 +313,7 @@ fn late_answer_case(on_ambiguous: &str) {
         let mut conn = app.state.conn().unwrap();
         diesel::update(orders::table.find(id))
             .set(orders::lease_until.eq(smm_panel::db::now() - chrono::TimeDelta::seconds(1)))
-            .execute(&mut *conn)
+            .execute(&mut **conn)
             .unwrap();
     }
     // The recovery pass (which a free worker runs every 2 s) takes the expired lease.
@@ -448,7 +448,7 @@ fn a_provider_that_refuses_whole_batches_is_checked_order_by_order_and_escalates
         let mut conn = app.state.conn().unwrap();
         diesel::update(orders::table.find(ids[2]))
             .set(orders::provider_order_id.eq("999999"))
-            .execute(&mut *conn)
+            .execute(&mut **conn)
             .unwrap();
     }
     let round = app.sync_round(admin);
@@ -613,7 +613,7 @@ fn the_pages_show_why_an_order_waits_and_refuse_a_stale_edit() {
         let mut conn = app.state.conn().unwrap();
         diesel::update(orders::table.find(id))
             .set(orders::review_reason.eq("The provider reports the status 'Refunded'"))
-            .execute(&mut *conn)
+            .execute(&mut **conn)
             .unwrap();
     }
     let queue = admin.get("/admin/review").text().unwrap();

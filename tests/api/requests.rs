@@ -196,7 +196,7 @@ fn refill_and_cancel_follow_the_services_flags_the_period_and_the_owner() {
         use smm_panel::db::schema::services;
         diesel::update(services::table.find(with_both))
             .set(services::refill_days.eq(0))
-            .execute(&mut *app.state.conn().unwrap())
+            .execute(&mut **app.state.conn().unwrap())
             .unwrap();
     }
     assert_eq!(

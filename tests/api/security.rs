@@ -88,11 +88,11 @@ fn a_ciphertext_moved_to_another_row_does_not_decrypt() {
         let provider_key: String = providers::table
             .find(shop.provider_id)
             .select(providers::api_key_enc)
-            .first(&mut *conn)
+            .first(&mut **conn)
             .unwrap();
         diesel::update(users::table.find(user))
             .set(users::api_key_enc.eq(provider_key))
-            .execute(&mut *conn)
+            .execute(&mut **conn)
             .unwrap();
     }
     let response = app.api().get("/api/user/me", Some(&token));
@@ -131,7 +131,7 @@ fn keys_stored_before_binding_are_upgraded_at_start() {
                 users::api_key_enc.eq(&stored),
                 users::api_key_hash.eq(hex::encode(sha2::Sha256::digest(legacy_key))),
             ))
-            .execute(&mut *conn)
+            .execute(&mut **conn)
             .unwrap();
     }
     // The upgrade every start runs (`startup::prepare`): the same key reads back, and
@@ -144,7 +144,7 @@ fn keys_stored_before_binding_are_upgraded_at_start() {
     let stored_now: String = users::table
         .find(user)
         .select(users::api_key_enc)
-        .first(&mut *second.state.conn().unwrap())
+        .first(&mut **second.state.conn().unwrap())
         .unwrap();
     assert!(stored_now.starts_with("v2:"), "{stored_now}");
     smm_panel::provider::client::install_crypto_provider();

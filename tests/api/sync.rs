@@ -211,7 +211,7 @@ fn one_providers_failure_does_not_stop_another_and_a_bad_answer_touches_one_orde
         let mut conn = app.state.conn().unwrap();
         diesel::update(orders::table.find(good_ids[2]))
             .set(orders::provider_order_id.eq("999999"))
-            .execute(&mut *conn)
+            .execute(&mut **conn)
             .unwrap();
     }
 
@@ -356,7 +356,7 @@ fn two_processes_on_postgres_never_run_the_same_round() {
         let mut conn = app.state.conn().unwrap();
         diesel::update(sync_schedule::table)
             .set(sync_schedule::next_run_at.eq(smm_panel::db::now()))
-            .execute(&mut *conn)
+            .execute(&mut **conn)
             .unwrap();
     }
     let mut children: Vec<_> = (0..2)
@@ -427,7 +427,7 @@ fn a_provider_without_multi_status_is_checked_one_order_per_call_and_remembered(
         let mut conn = app.state.conn().unwrap();
         diesel::update(orders::table)
             .set(orders::last_status_check.eq(None::<chrono::NaiveDateTime>))
-            .execute(&mut *conn)
+            .execute(&mut **conn)
             .unwrap();
     }
     app.sync_round(&shop.admin_token);
