@@ -12,8 +12,8 @@ use crate::db::models::{OrderRow, ProviderRow, SyncRoundRow};
 use crate::db::orders::{Guard, OrderPatch};
 use crate::db::requests::RequestPatch;
 use crate::db::sync::Checked;
-use crate::db::{self};
-use crate::domain::{Move, OrderStatus, RequestState, RequestStatus};
+use crate::db::{self, DbConnection};
+use crate::domain::{Money, Move, OrderStatus, RequestState, RequestStatus};
 use crate::error::{AppError, AppResult};
 use crate::provider::client::{CallError, ProviderClient};
 use crate::provider::reply::OrderStatusReply;
@@ -535,13 +535,16 @@ pub fn apply_replies(state: &AppState, batch: &[OrderRow], replies: &Replies) ->
 }
 
 /// Applies a batch: one guarded move per changed or escalated order (skipped if the
-/// order changed since the batch was read: its reply is stale), one statement each
-/// for the unchanged, the failed and the unasked.
+/// order changed since the batch was read: its reply is stale), all in one
+/// transaction, and one statement each for the unchanged, the failed and the unasked.
+/// If that transaction fails (a settlement beyond the balance limit, a lost
+/// connection), each move is retried in a transaction of its own, so one order's
+/// failure is only its own.
 fn apply_batch(state: &AppState, batch: &[OrderRow], replies: &Replies, outage: bool) -> AppResult<Counts> {
     let now = db::now();
     let mut counts = Counts::default();
     let (mut same, mut failed, mut unasked) = (Vec::new(), Vec::new(), Vec::new());
-    let mut conn = state.conn()?;
+    let mut moves = Vec::new();
     for order in batch {
         let reply = order.provider_order_id.as_ref().and_then(|id| replies.get(id));
         let (mv, patch) = match judge(order, reply, outage, now) {
@@ -586,22 +589,31 @@ fn apply_batch(state: &AppState, batch: &[OrderRow], replies: &Replies, outage: 
             Verdict::Change(patch) => (Move::SyncUpdate, *patch),
         };
         counts.checked += 1;
-        let moved = db::write_transaction(&mut conn, |c| {
-            let moved = order_machine::apply(c, order, mv, Guard::Version(order.version), &patch, None)?;
-            if moved != Err(Refusal::Stale) {
-                return Ok::<_, AppError>(moved);
-            }
-            // Re-read and decide again: if what the reply was judged against is as it
-            // was (only notes or a check stamp moved), the reply still applies.
-            let current = order_machine::read(c, order.id)?;
-            if same_delivery(order, &current) {
-                order_machine::apply(c, &current, mv, Guard::Version(current.version), &patch, None)
-            } else {
-                Ok(moved)
-            }
-        })?;
-        match moved {
-            Ok(_) if mv == Move::Escalate => {
+        moves.push((order, mv, patch));
+    }
+    let mut conn = state.conn()?;
+    let together = db::write_transaction(&mut conn, |c| {
+        moves
+            .iter()
+            .map(|(order, mv, patch)| apply_reply(c, order, *mv, patch))
+            .collect::<AppResult<Vec<_>>>()
+    });
+    let outcomes: Vec<AppResult<Result<Money, Refusal>>> = match together {
+        Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+        Err(e) => {
+            log::warn!(
+                "[STATUS_UPDATE] a batch of {} changes failed ({e}); applying each alone",
+                moves.len()
+            );
+            moves
+                .iter()
+                .map(|(order, mv, patch)| db::write_transaction(&mut conn, |c| apply_reply(c, order, *mv, patch)))
+                .collect()
+        }
+    };
+    for ((order, mv, patch), outcome) in moves.iter().zip(outcomes) {
+        match outcome {
+            Ok(Ok(_)) if *mv == Move::Escalate => {
                 counts.errors += 1;
                 log::warn!(
                     "[STATUS_UPDATE] Order {} held for review: {}",
@@ -609,14 +621,38 @@ fn apply_batch(state: &AppState, batch: &[OrderRow], replies: &Replies, outage: 
                     patch.review_reason.clone().flatten().unwrap_or_default()
                 );
             }
-            Ok(_) => counts.changed += 1,
+            Ok(Ok(_)) => counts.changed += 1,
             // Its status was moved by someone else (an admin) since the batch was read:
             // the reply is older than that decision, so it is not applied; the next
             // round asks again.
-            Err(refusal) => log::info!(
+            Ok(Err(refusal)) => log::info!(
                 "[STATUS_UPDATE] Order {}: reply not applied ({refusal:?}); it changed during the call",
                 order.id
             ),
+            // The answer cannot be written (its settlement is refused): an admin has to
+            // decide, and the order leaves the rounds until then, so a round never
+            // meets it again.
+            Err(e) => {
+                counts.errors += 1;
+                log::error!(
+                    "[STATUS_UPDATE] Order {}: the provider's answer could not be applied: {e}",
+                    order.id
+                );
+                let hold = OrderPatch {
+                    review_reason: Some(Some(format!(
+                        "The provider's answer ({}) could not be applied: {e}",
+                        patch.provider_status.clone().flatten().unwrap_or_default()
+                    ))),
+                    last_status_check: Some(Some(now)),
+                    ..OrderPatch::default()
+                };
+                let held = db::write_transaction(&mut conn, |c| {
+                    order_machine::apply(c, order, Move::Escalate, Guard::Version(order.version), &hold, None)
+                });
+                if !matches!(held, Ok(Ok(_))) {
+                    failed.push(order.id);
+                }
+            }
         }
     }
     db::sync::touch_checked(&mut conn, &same, now, Checked::Answered)?;
@@ -624,6 +660,27 @@ fn apply_batch(state: &AppState, batch: &[OrderRow], replies: &Replies, outage: 
     // Unasked orders are stamped too, so an outage does not pin the same batch first.
     db::sync::touch_checked(&mut conn, &unasked, now, Checked::NotAsked)?;
     Ok(counts)
+}
+
+/// One order's guarded move for its reply, in the caller's transaction.
+fn apply_reply(
+    c: &mut DbConnection,
+    order: &OrderRow,
+    mv: Move,
+    patch: &OrderPatch,
+) -> AppResult<Result<Money, Refusal>> {
+    let moved = order_machine::apply(c, order, mv, Guard::Version(order.version), patch, None)?;
+    if moved != Err(Refusal::Stale) {
+        return Ok(moved);
+    }
+    // Re-read and decide again: if what the reply was judged against is as it was
+    // (only notes or a check stamp moved), the reply still applies.
+    let current = order_machine::read(c, order.id)?;
+    if same_delivery(order, &current) {
+        order_machine::apply(c, &current, mv, Guard::Version(current.version), patch, None)
+    } else {
+        Ok(moved)
+    }
 }
 
 /// Whether `current` is, in everything a status reply is judged against, the order

@@ -435,3 +435,56 @@ fn a_provider_without_multi_status_is_checked_one_order_per_call_and_remembered(
     assert_eq!(stats["multi_status_calls"], 1, "not tried again");
     assert_eq!(stats["status_calls"], 6);
 }
+
+/// A round's changes are applied in one transaction per batch; when one order's
+/// settlement cannot be written (its refund would take the balance past the maximum),
+/// the others of its batch are still applied, each on its own.
+#[test]
+fn one_order_that_cannot_settle_does_not_hold_back_its_batch() {
+    let app = spawn_app_with(&[("PROVIDER_CALL_SPACING_MS", "0")]);
+    let shop = app.shop(SimArgs {
+        step_secs: 1,
+        ..sim_args("sync-key-batch")
+    });
+    let service = app.service_id(&shop, "1");
+    let (full, full_token) = app.customer("full@example.com", "1000");
+    let (_, token) = app.customer("plain@example.com", "1000");
+    let stuck = accepted_orders(&app, &full_token, service, &["https://x.com/cancel-full".into()], 1000)[0];
+    // 910 BDT left; topped up to 50 BDT under the maximum, so a 90 BDT refund cannot fit.
+    json(
+        app.api().post(
+            &format!("/api/admin/users/{full}/balance"),
+            &json!({"amount": "999999999040", "note": "near the maximum"}),
+            Some(&shop.admin_token),
+        ),
+        200,
+    );
+    let links: Vec<String> = ["https://x.com/done-b", "https://x.com/cancel-b"]
+        .map(String::from)
+        .to_vec();
+    let ids = accepted_orders(&app, &token, service, &links, 1000);
+    wait_until(Duration::from_secs(30), "the other orders to end", || {
+        app.sync_round(&shop.admin_token);
+        let states: Vec<String> = ids
+            .iter()
+            .map(|id| order(&app, &token, *id)["status"].as_str().unwrap().to_string())
+            .collect();
+        (states == ["completed", "canceled"]).then_some(())
+    });
+    let stuck_order = order(&app, &full_token, stuck);
+    assert_ne!(stuck_order["status"], "canceled", "not settled: {stuck_order}");
+    // It waits for an admin with the reason, out of the rounds.
+    let held = json(
+        app.api()
+            .get(&format!("/api/admin/orders/{stuck}"), Some(&shop.admin_token)),
+        200,
+    );
+    let reason = held["reviewReason"].as_str().unwrap_or_default();
+    assert!(reason.contains("could not be applied"), "{held}");
+    assert_eq!(
+        app.balance_and_ledger_sum(full),
+        (999_999_999_950_000_000, 999_999_999_950_000_000),
+        "no refund was written"
+    );
+    app.assert_ledger_reconciles();
+}
