@@ -84,6 +84,9 @@ impl Drop for BenchDb {
 pub struct App {
     pub base: String,
     pub state: AppState,
+    /// The settings it runs with (a `serve` child started with them shares its
+    /// database and key).
+    pub env: HashMap<String, String>,
     handle: actix_web::dev::ServerHandle,
     thread: Option<JoinHandle<()>>,
 }
@@ -107,6 +110,7 @@ pub fn spawn_app(db: &BenchDb, knobs: &Knobs, extra: &[(&str, &str)]) -> App {
     .collect();
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_lookup(|k| env.get(k).cloned()).expect("bench configuration is valid");
+    let settings = env.clone();
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
@@ -128,6 +132,7 @@ pub fn spawn_app(db: &BenchDb, knobs: &Knobs, extra: &[(&str, &str)]) -> App {
     App {
         base: format!("http://127.0.0.1:{port}"),
         state,
+        env: settings,
         handle,
         thread: Some(thread),
     }

@@ -3,7 +3,7 @@
 
 use crate::app::{blocking_client, customer, App, Shop};
 use crate::knobs::Knobs;
-use crate::loadgen::{drive, LoadResult};
+use crate::loadgen::{drive, drive_paced, LoadResult};
 
 fn intake_url(app: &App) -> String {
     format!("{}/api/user/create-orders", app.base)
@@ -31,4 +31,12 @@ pub fn spread(app: &App, shop: &Shop, knobs: &Knobs) -> LoadResult {
         .collect();
     let label = format!("intake, {} customers (create-orders)", tokens.len());
     drive(&label, &intake_url(app), &tokens, shop.service_id, "s", knobs)
+}
+
+/// Phase `paced`: the one-customer intake at a fixed rate (`BENCH_PACED_RATE`, else half
+/// the bare limit measured just before), for the latency at that rate.
+pub fn paced(app: &App, shop: &Shop, knobs: &Knobs, rate: f64) -> LoadResult {
+    let tokens = [shop.customer_token.clone()];
+    let label = format!("intake paced at {rate:.0}/s (1 customer)");
+    drive_paced(&label, &intake_url(app), &tokens, shop.service_id, "p", rate, knobs)
 }

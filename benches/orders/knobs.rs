@@ -20,6 +20,8 @@ pub struct Knobs {
     pub sync_rounds: usize,
     pub loadgen: LoadGen,
     pub phases: Vec<String>,
+    /// Requests per second of the `paced` phase (0: half the `bare` phase's rate).
+    pub paced_rate: u64,
 }
 
 fn knob<T: FromStr + PartialOrd + std::fmt::Display>(name: &str, default: T, min: T, max: T) -> T {
@@ -49,6 +51,7 @@ impl Knobs {
             sync_orders: knob("BENCH_SYNC_ORDERS", 100_000, 100, 10_000_000),
             sync_rounds: knob("BENCH_SYNC_ROUNDS", 2, 2, 100),
             loadgen,
+            paced_rate: knob("BENCH_PACED_RATE", 0, 0, 1_000_000),
             phases: std::env::var("BENCH_PHASES")
                 .ok()
                 .filter(|v| !v.trim().is_empty())
@@ -72,6 +75,9 @@ impl Knobs {
 }
 
 /// Every phase, in the order they run.
-const PHASES: [&str; 6] = ["intake", "v2", "spread", "bare", "forward", "sync"];
-/// The phases run when `BENCH_PHASES` is not set (`sync` takes minutes: ask for it).
-const DEFAULT_PHASES: [&str; 5] = ["intake", "v2", "spread", "bare", "forward"];
+const PHASES: [&str; 9] = [
+    "intake", "v2", "spread", "bare", "paced", "forward", "sync", "starve", "rss",
+];
+/// The phases run when `BENCH_PHASES` is not set (`sync` and `starve` take minutes: ask
+/// for them).
+const DEFAULT_PHASES: [&str; 6] = ["intake", "v2", "spread", "bare", "paced", "forward"];

@@ -244,3 +244,111 @@ fn drive_threads(
     }
     (total, monitor.join().expect("monitor thread"))
 }
+
+/// Open loop: requests start at a fixed `rate` per second whatever the answers, each on
+/// its own task over a shared connection pool (at most `MAX_IN_FLIGHT` at once; a start
+/// beyond that counts as an error). A latency runs from the request's *scheduled* start,
+/// so a server that falls behind shows its queueing delay instead of hiding it.
+pub fn drive_paced(
+    label: &str,
+    url: &str,
+    tokens: &[String],
+    service_id: i64,
+    prefix: &str,
+    rate: f64,
+    knobs: &Knobs,
+) -> LoadResult {
+    const MAX_IN_FLIGHT: usize = 2048;
+    eprintln!(
+        "  {label}: {rate:.0} requests/s scheduled, {} s warm-up + {} s measured …",
+        knobs.warmup, knobs.seconds
+    );
+    let start = Instant::now();
+    let warm_end = start + Duration::from_secs(knobs.warmup);
+    let end = warm_end + Duration::from_secs(knobs.seconds);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let (mut sample, cpu) = runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(MAX_IN_FLIGHT)
+            .build()
+            .expect("HTTP client");
+        let in_flight = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
+        let monitor = tokio::spawn(async move {
+            tokio::time::sleep_until(warm_end.into()).await;
+            let mark = CpuMark::now();
+            let thread_start = stat_cpu("/proc/thread-self/stat");
+            tokio::time::sleep_until(end.into()).await;
+            let generator = thread_start.zip(stat_cpu("/proc/thread-self/stat")).map(|(a, b)| b - a);
+            mark.since(generator)
+        });
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut total = Sample::default();
+        let interval = Duration::from_secs_f64(1.0 / rate);
+        let mut n = 0u64;
+        loop {
+            let scheduled = start + interval.mul_f64(n as f64);
+            if scheduled >= end {
+                break;
+            }
+            tokio::time::sleep_until(scheduled.into()).await;
+            n += 1;
+            let Ok(permit) = in_flight.clone().try_acquire_owned() else {
+                if scheduled >= warm_end {
+                    total.record(
+                        Err(format!("more than {MAX_IN_FLIGHT} requests in flight")),
+                        Duration::ZERO,
+                    );
+                }
+                continue;
+            };
+            let token = (!tokens.is_empty()).then(|| tokens[n as usize % tokens.len()].clone());
+            let request = client
+                .post(url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(order_body(url, token.as_deref(), service_id, prefix, 0, n));
+            let request = match &token {
+                Some(token) => request.bearer_auth(token),
+                None => request,
+            };
+            tasks.spawn(async move {
+                let outcome = match request.send().await {
+                    Ok(response) => {
+                        let status = response.status();
+                        match response.bytes().await {
+                            Ok(body) if status.is_success() && !body.starts_with(b"{\"error\"") => Ok(()),
+                            Ok(body) => Err(format!("HTTP {status}: {}", String::from_utf8_lossy(&body))),
+                            Err(e) => Err(format!("reading the body: {e}")),
+                        }
+                    }
+                    Err(e) => Err(format!("{e}")),
+                };
+                drop(permit);
+                (scheduled, outcome, Instant::now())
+            });
+            while let Some(done) = tasks.try_join_next() {
+                let (scheduled, outcome, finished) = done.expect("request task");
+                if scheduled >= warm_end && scheduled < end {
+                    total.record(outcome, finished - scheduled);
+                }
+            }
+        }
+        while let Some(done) = tasks.join_next().await {
+            let (scheduled, outcome, finished) = done.expect("request task");
+            if scheduled >= warm_end && scheduled < end {
+                total.record(outcome, finished - scheduled);
+            }
+        }
+        (total, monitor.await.expect("monitor task"))
+    });
+    sample.latencies_us.sort_unstable();
+    LoadResult {
+        label: label.to_string(),
+        seconds: knobs.seconds as f64,
+        sample,
+        cpu,
+    }
+}

@@ -42,6 +42,8 @@ mod intake;
 mod knobs;
 mod loadgen;
 mod report;
+mod rss;
+mod starve;
 mod sync;
 mod v2;
 
@@ -67,12 +69,24 @@ fn main() {
     std::thread::sleep(Duration::from_secs(1));
     let background = idle.since(None).machine;
     smm_panel::provider::client::install_crypto_provider();
-    if knobs.phases.iter().any(|p| p != "sync") {
+    if knobs
+        .phases
+        .iter()
+        .any(|p| !["sync", "starve", "rss"].contains(&p.as_str()))
+    {
         order_phases(&knobs, background);
     }
     if knobs.runs("sync") {
         let (backend, result) = sync::sync_phase(&knobs);
         sync::report_sync(backend, background, &result);
+    }
+    if knobs.runs("rss") {
+        let (backend, result) = rss::rss_phase(&knobs);
+        rss::report_rss(backend, &result);
+    }
+    if knobs.runs("starve") {
+        let (backend, result) = starve::starve_phase(&knobs);
+        starve::report_starve(backend, &result);
     }
 }
 
@@ -96,6 +110,7 @@ fn order_phases(knobs: &Knobs, background: Option<f64>) {
         v2: None,
         spread: None,
         bare: None,
+        paced: None,
         forward: None,
     };
 
@@ -113,6 +128,14 @@ fn order_phases(knobs: &Knobs, background: Option<f64>) {
     }
     if knobs.runs("bare") {
         results.bare = Some(bare::run(&db, knobs, shop.service_id));
+    }
+    if knobs.runs("paced") {
+        let rate = match (knobs.paced_rate, &results.bare) {
+            (0, Some(bare)) => bare.per_second() / 2.0,
+            (0, None) => panic!("phase paced needs BENCH_PACED_RATE or the bare phase before it"),
+            (rate, _) => rate as f64,
+        };
+        results.paced = Some(intake::paced(&app, &shop, knobs, rate));
     }
     if knobs.runs("forward") {
         set_mode(&app, &shop, "auto");

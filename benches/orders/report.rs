@@ -22,6 +22,8 @@ pub struct Results {
     pub v2: Option<LoadResult>,
     pub spread: Option<LoadResult>,
     pub bare: Option<LoadResult>,
+    /// The intake at a fixed rate (half the bare limit).
+    pub paced: Option<LoadResult>,
     pub forward: Option<ForwardResult>,
 }
 
@@ -65,7 +67,13 @@ pub fn report(backend: &str, knobs: &Knobs, background: Option<f64>, results: &R
         "|{:-<40}|{:->10}|{:->8}|{:->8}|{:->8}|{:->8}|{:->9}|{:->9}|{:->9}|{:->12}|{:->11}|",
         "", "", "", "", "", "", "", "", "", "", ""
     );
-    let loads = [&results.intake, &results.v2, &results.spread, &results.bare];
+    let loads = [
+        &results.intake,
+        &results.v2,
+        &results.spread,
+        &results.bare,
+        &results.paced,
+    ];
     for r in loads.iter().copied().flatten() {
         let num = |v: Option<f64>, decimals: usize| v.map_or_else(|| "-".into(), |v| format!("{v:.decimals$}"));
         println!(
@@ -141,6 +149,16 @@ pub fn report(backend: &str, knobs: &Knobs, background: Option<f64>, results: &R
                 met(ratio >= 50.0)
             );
         }
+    }
+    if let Some(paced) = &results.paced {
+        let p99 = paced.percentile_ms(99.0);
+        println!(
+            "target p99 ≤ 50 ms at half the bare limit's rate, {}: p99 {p99:.1} ms, {} answered, {} errors — {}",
+            paced.label,
+            paced.sample.ok,
+            paced.sample.errors,
+            met(p99 <= 50.0 && paced.sample.errors == 0)
+        );
     }
     if let Some(forward) = &results.forward {
         let forward_pct = 100.0 * forward.per_second() / forward.ideal();

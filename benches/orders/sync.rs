@@ -18,7 +18,7 @@ use crate::report::{met, pct};
 /// The app's settings for the sync phase: no spacing between provider calls, the
 /// largest batch, and a schedule that stays quiet. The scheduler's first round runs at
 /// start-up, before there are orders; the measured rounds are started by the bench.
-const SYNC_APP_ENV: [(&str, &str); 3] = [
+pub const SYNC_APP_ENV: [(&str, &str); 3] = [
     ("PROVIDER_CALL_SPACING_MS", "0"),
     ("SYNC_BATCH_SIZE", "100"),
     ("SYNC_INTERVAL_SECS", "86400"),
@@ -48,12 +48,12 @@ fn proc_status_mib(field: &str) -> Option<f64> {
 }
 
 /// This process's resident set now, in MiB.
-fn rss_mib() -> Option<f64> {
+pub fn rss_mib() -> Option<f64> {
     proc_status_mib("VmRSS")
 }
 
 /// The largest resident set this process has had so far, in MiB.
-fn peak_rss_mib() -> Option<f64> {
+pub fn peak_rss_mib() -> Option<f64> {
     proc_status_mib("VmHWM")
 }
 
@@ -140,7 +140,7 @@ fn reset_sim_stats(sim: &SimHandle) {
 
 /// `n` orders placed with provider-sim over HTTP from several threads; their sim ids,
 /// in the order of `i` (the panel link `https://x.com/sync-{i}`).
-fn sim_adds(sim: &SimHandle, key: &str, n: usize) -> Vec<String> {
+pub fn sim_adds(sim: &SimHandle, key: &str, n: usize) -> Vec<String> {
     use smm_panel::provider::client::{NewProviderOrder, ProviderClient};
     let api = url::Url::parse(&sim.api_url()).expect("sim URL");
     let per_thread = n.div_ceil(SYNC_ADD_THREADS);
@@ -177,7 +177,7 @@ fn sim_adds(sim: &SimHandle, key: &str, n: usize) -> Vec<String> {
 /// their provider order ids. Multi-row inserts of `SYNC_INSERT_BATCH`, one transaction
 /// each. No ledger rows: the charge is 0, so settlement finds the empty ledger right
 /// (as for an uncharged order) and writes nothing while the status stays pending.
-fn insert_accepted(app: &App, shop: &Shop, sim_ids: &[String]) {
+pub fn insert_accepted(app: &App, shop: &Shop, sim_ids: &[String]) {
     use diesel::{ExpressionMethods, QueryDsl};
     use smm_panel::db::models::NewOrderRow;
     use smm_panel::db::schema::{orders, services};
