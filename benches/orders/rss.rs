@@ -64,9 +64,10 @@ pub fn rss_phase(knobs: &Knobs) -> (&'static str, RssResult) {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .envs(&env)
             .env("BIND", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::inherit())
             .spawn()
             .expect("start smm-panel serve"),
     );

@@ -163,7 +163,7 @@ pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, DbSetupError>
         // WAL is a property of the file: switch it on once, before the pool opens.
         let mut conn =
             SqliteConnection::establish(&url.connection_string()).map_err(|e| DbSetupError::Migrate(e.to_string()))?;
-        conn.batch_execute("PRAGMA journal_mode = WAL;")
+        conn.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")
             .map_err(|e| DbSetupError::Migrate(e.to_string()))?;
     }
     let manager = Manager(ConnectionManager::<DbConnection>::new(url.connection_string()));

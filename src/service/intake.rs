@@ -83,7 +83,24 @@ pub type Outcome = Result<Vec<OrderRow>, BalanceRefusal>;
 
 struct Envelope {
     job: Job,
-    reply: SyncSender<AppResult<Outcome>>,
+    reply: tokio::sync::oneshot::Sender<AppResult<Outcome>>,
+}
+
+/// A request's answer, once its batch has committed.
+pub struct Answer(tokio::sync::oneshot::Receiver<AppResult<Outcome>>);
+
+impl std::future::Future for Answer {
+    type Output = AppResult<Outcome>;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|answer| answer.unwrap_or_else(|_| Err(stopped())))
+    }
+}
+
+fn stopped() -> AppError {
+    AppError::internal("the order writer has stopped")
 }
 
 /// The lanes of one process.
@@ -107,17 +124,25 @@ impl Intake {
         Ok(Self { lanes: senders })
     }
 
-    /// Writes `job` with whatever else is waiting, and returns once that has committed.
-    pub fn submit(&self, job: Job) -> AppResult<Outcome> {
+    /// Hands `job` to its lane, to be written with whatever else is waiting; await the
+    /// answer. A lane with `LANE_CAPACITY` requests waiting refuses more (503): the
+    /// panel is far behind, and waiting longer would not help the caller.
+    pub fn submit(&self, job: Job) -> AppResult<Answer> {
         let lane = &self.lanes[job.user_id.unsigned_abs() as usize % self.lanes.len()];
-        let (reply, answer) = mpsc::sync_channel(1);
-        let stopped = || AppError::internal("the order writer has stopped");
+        let (reply, answer) = tokio::sync::oneshot::channel();
         match lane.try_send(Envelope { job, reply }) {
-            Ok(()) => {}
-            Err(TrySendError::Full(envelope)) => lane.send(envelope).map_err(|_| stopped())?,
-            Err(TrySendError::Disconnected(_)) => return Err(stopped()),
+            Ok(()) => Ok(Answer(answer)),
+            Err(TrySendError::Full(_)) => Err(AppError::Unavailable(
+                "The panel is taking more orders than it can write; try again in a moment.".into(),
+            )),
+            Err(TrySendError::Disconnected(_)) => Err(stopped()),
         }
-        answer.recv().map_err(|_| stopped())?
+    }
+
+    /// `submit` for a thread that may block (never an async executor's).
+    pub fn submit_blocking(&self, job: Job) -> AppResult<Outcome> {
+        let Answer(answer) = self.submit(job)?;
+        answer.blocking_recv().unwrap_or_else(|_| Err(stopped()))
     }
 }
 

@@ -16,6 +16,7 @@ use crate::service::catalog::ServiceMode;
 use crate::service::input::lenient_string;
 use crate::service::intake;
 use crate::service::pagination::{PageRequest, Paged};
+use crate::service::price_book::PriceBook;
 use crate::state::AppState;
 
 /// The most orders one request (or one mass order) may carry.
@@ -366,8 +367,22 @@ pub enum Placement<'a> {
 
 /// Validates, prices and charges every order of one request in a single transaction:
 /// all are placed or none is. Orders of auto services are queued for the workers.
+/// (Blocking; the JSON route uses `place_async`.)
 pub fn place(state: &AppState, user: &Account, drafts: &[OrderDraft], numbering: Numbering<'_>) -> AppResult<Placed> {
     place_as(state, user, drafts, numbering, Placement::Customer)
+}
+
+/// `place` without holding a thread while the request waits for its batch's commit:
+/// the catalogue comes from memory (refreshed off the executor when it is due) and the
+/// answer is awaited.
+pub async fn place_async(state: &AppState, user: Account, drafts: Vec<OrderDraft>) -> AppResult<Placed> {
+    let book = match state.price_books.fresh() {
+        Some(book) => book,
+        None => state.run(|s| s.price_books.get(&s.pool)).await?,
+    };
+    let (job, receipt) = prepare(state, &book, &user, &drafts, Numbering::Orders, Placement::Customer)?;
+    let outcome = state.intake.submit(job)?.await?;
+    receipt.placed(outcome)
 }
 
 pub fn place_as(
@@ -377,6 +392,88 @@ pub fn place_as(
     numbering: Numbering<'_>,
     placement: Placement<'_>,
 ) -> AppResult<Placed> {
+    let book = state.price_books.get(&state.pool)?;
+    let (job, receipt) = prepare(state, &book, user, drafts, numbering, placement)?;
+    let outcome = match placement {
+        // Customers' requests are written in batches with others' (group commit).
+        Placement::Customer => state.intake.submit_blocking(job)?,
+        // An admin's manual order is rare and carries its audit rows: its own
+        // transaction, the same writing code.
+        Placement::Manual { actor, notes, charge } => {
+            let mut conn = state.conn()?;
+            db::write_transaction(&mut conn, |c| {
+                let outcome = intake::write(c, &[&job])?.pop().unwrap_or(Ok(Vec::new()));
+                for (row, price) in outcome.iter().flatten().zip(&receipt.prices) {
+                    let after = serde_json::json!({
+                        "userId": user.id, "serviceId": row.service_id, "link": row.link,
+                        "quantity": row.quantity, "price": price, "charged": charge, "adminNotes": notes,
+                    });
+                    crate::service::audit::record(
+                        c,
+                        actor,
+                        "order.manual_create",
+                        Some(&format!("order:{}", row.id)),
+                        None,
+                        Some(&after),
+                    )?;
+                }
+                Ok::<_, AppError>(outcome)
+            })?
+        }
+    };
+    receipt.placed(outcome)
+}
+
+/// What a request's answer needs besides the stored rows.
+struct Receipt {
+    service_names: Vec<String>,
+    /// Each order's price (charged or not).
+    prices: Vec<Money>,
+    total: Money,
+    currency: String,
+    manual: bool,
+}
+
+impl Receipt {
+    fn placed(self, outcome: intake::Outcome) -> AppResult<Placed> {
+        let rows = outcome.map_err(|refusal| match refusal {
+            BalanceRefusal::Insufficient => AppError::business(
+                "insufficient_balance",
+                format!(
+                    "{} balance does not cover {} {} for this request.",
+                    if self.manual { "The user's" } else { "Your" },
+                    self.total,
+                    self.currency
+                ),
+            ),
+            BalanceRefusal::OverLimit => over_limit(),
+        })?;
+        // The rows as inserted (RETURNING): no re-read after the commit.
+        let orders = rows
+            .into_iter()
+            .zip(self.service_names)
+            .map(|(row, name)| OrderView::from_row(row, name, false))
+            .collect::<AppResult<Vec<_>>>()?;
+        Ok(Placed {
+            success: true,
+            orders_created: orders.len(),
+            total_cost: self.total,
+            currency: self.currency,
+            orders,
+        })
+    }
+}
+
+/// Validates and prices a request against `book`: the job to write, and what its
+/// answer needs. Nothing is written.
+fn prepare(
+    state: &AppState,
+    book: &PriceBook,
+    user: &Account,
+    drafts: &[OrderDraft],
+    numbering: Numbering<'_>,
+    placement: Placement<'_>,
+) -> AppResult<(intake::Job, Receipt)> {
     let manual = match placement {
         Placement::Customer => None,
         Placement::Manual { actor, notes, charge } => Some((actor, notes, charge)),
@@ -394,8 +491,7 @@ pub fn place_as(
         ));
     }
     // Customers order only enabled services of enabled categories; an admin's manual
-    // order may use any. The catalogue and rate come from memory (`price_book`).
-    let book = state.price_books.get(&state.pool)?;
+    // order may use any.
     let exchange = book.usd_to_bdt;
     let priced = drafts
         .iter()
@@ -437,59 +533,14 @@ pub fn place_as(
             })
             .collect(),
     };
-    let refused = |refusal: BalanceRefusal| match refusal {
-        BalanceRefusal::Insufficient => AppError::business(
-            "insufficient_balance",
-            format!(
-                "{} balance does not cover {total} {currency} for this request.",
-                if manual.is_some() { "The user's" } else { "Your" }
-            ),
-        ),
-        BalanceRefusal::OverLimit => over_limit(),
-    };
-    let rows = match manual {
-        // Customers' requests are written in batches with others' (group commit).
-        None => state.intake.submit(job)?.map_err(refused)?,
-        // An admin's manual order is rare and carries its audit rows: its own
-        // transaction, the same writing code.
-        Some((actor, notes, charge)) => {
-            let mut conn = state.conn()?;
-            db::write_transaction(&mut conn, |c| {
-                let rows = intake::write(c, &[&job])?
-                    .pop()
-                    .unwrap_or(Err(BalanceRefusal::Insufficient))
-                    .map_err(refused)?;
-                for (row, p) in rows.iter().zip(&priced) {
-                    let after = serde_json::json!({
-                        "userId": user.id, "serviceId": p.service.id, "link": p.link.as_str(),
-                        "quantity": p.quantity, "price": p.charge, "charged": charge, "adminNotes": notes,
-                    });
-                    crate::service::audit::record(
-                        c,
-                        actor,
-                        "order.manual_create",
-                        Some(&format!("order:{}", row.id)),
-                        None,
-                        Some(&after),
-                    )?;
-                }
-                Ok::<_, AppError>(rows)
-            })?
-        }
-    };
-    // The rows as inserted (RETURNING): no re-read after the commit.
-    let orders = rows
-        .into_iter()
-        .zip(&priced)
-        .map(|(row, p)| OrderView::from_row(row, p.service.name.clone(), false))
-        .collect::<AppResult<Vec<_>>>()?;
-    Ok(Placed {
-        success: true,
-        orders_created: orders.len(),
-        total_cost: total,
+    let receipt = Receipt {
+        service_names: priced.iter().map(|p| p.service.name.clone()).collect(),
+        prices: priced.iter().map(|p| p.charge).collect(),
+        total,
         currency,
-        orders,
-    })
+        manual: manual.is_some(),
+    };
+    Ok((job, receipt))
 }
 
 /// One order: the owner's own, or any for an admin (404 otherwise, never 403, so ids

@@ -104,7 +104,8 @@ impl PriceBooks {
         Ok(book)
     }
 
-    fn fresh(&self) -> Option<Arc<PriceBook>> {
+    /// The book if it can be used without asking the database (no I/O).
+    pub fn fresh(&self) -> Option<Arc<PriceBook>> {
         self.read()
             .as_ref()
             .filter(|c| c.epoch == db::catalog_epoch() && c.checked.elapsed() < RECHECK)

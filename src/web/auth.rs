@@ -25,6 +25,15 @@ fn state(req: &HttpRequest) -> AppResult<AppState> {
 }
 
 async fn load_account(state: &AppState, user_id: i64) -> AppResult<Option<Account>> {
+    // An embedded SQLite file is read in this process: one row by its key is a function
+    // call (no network, and WAL readers never wait for the writer), cheaper than the
+    // two thread switches of a hop to the blocking pool. Done inline when a pooled
+    // connection is free at once; PostgreSQL (a network round trip) always hops.
+    if matches!(state.config.database_url, crate::config::DatabaseUrl::Sqlite(_)) {
+        if let Some(mut conn) = state.pool.try_get() {
+            return accounts::find(&mut conn, user_id);
+        }
+    }
     state.run(move |s| accounts::find(&mut *s.conn()?, user_id)).await
 }
 

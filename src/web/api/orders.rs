@@ -32,9 +32,7 @@ pub async fn create(
         CreateOrders::Many { orders } => orders,
         CreateOrders::One(order) => vec![order],
     };
-    let placed = state
-        .run(move |s| orders::place(s, &user, &drafts, orders::Numbering::Orders))
-        .await?;
+    let placed = orders::place_async(&state, user, drafts).await?;
     Ok(HttpResponse::Created().json(placed))
 }
 
