@@ -133,8 +133,8 @@ pub fn starve_phase(knobs: &Knobs) -> (&'static str, StarveResult) {
             orders: n,
             forward,
             round: finished - started,
-            round_checked: counts.checked as i64,
-            round_changed: counts.changed as i64,
+            round_checked: counts.checked,
+            round_changed: counts.changed,
             overlapped: finished > forwarded_at,
         },
     )
