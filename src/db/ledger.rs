@@ -164,6 +164,20 @@ pub fn sum_for_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<i64> {
 }
 
 /// The sum of one order's ledger rows (minus what it has cost so far).
+/// The ledger sums of many orders in one query (orders without rows are absent).
+pub fn sums_for_orders(conn: &mut DbConnection, order_ids: &[i64]) -> QueryResult<std::collections::HashMap<i64, i64>> {
+    let mut sums = std::collections::HashMap::with_capacity(order_ids.len());
+    for chunk in order_ids.chunks(super::ROWS_PER_INSERT) {
+        let rows: Vec<(Option<i64>, Option<i64>)> = ledger_entries::table
+            .filter(ledger_entries::order_id.eq_any(chunk))
+            .group_by(ledger_entries::order_id)
+            .select((ledger_entries::order_id, sum_of_amounts()))
+            .load(conn)?;
+        sums.extend(rows.into_iter().filter_map(|(id, sum)| Some((id?, sum.unwrap_or(0)))));
+    }
+    Ok(sums)
+}
+
 pub fn sum_for_order(conn: &mut DbConnection, order_id: i64) -> QueryResult<i64> {
     let sum: Option<i64> = ledger_entries::table
         .filter(ledger_entries::order_id.eq(order_id))

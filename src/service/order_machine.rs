@@ -57,6 +57,62 @@ pub fn apply(
     if !mv.allowed_from(from) {
         return Ok(Err(Refusal::NotAllowed(mv.refusal(from))));
     }
+    let patch = clamped(read, patch);
+    if !db::orders::compare_and_set(conn, read.id, guard, &patch)? {
+        return Ok(Err(Refusal::Stale));
+    }
+    moved(conn, read, from, mv, &patch, actor_id, None).map(Ok)
+}
+
+/// Many sync updates (`Move::SyncUpdate`, each guarded by the version it was read at)
+/// with one statement for all their compare-and-sets on PostgreSQL and one query for
+/// their ledger sums, then each one's settlement. Results in the order given; the
+/// same outcome as `apply` for each.
+pub fn apply_sync_updates(
+    conn: &mut DbConnection,
+    moves: &[(&OrderRow, &OrderPatch)],
+) -> AppResult<Vec<Result<Money, Refusal>>> {
+    let mut outcomes: Vec<Option<Result<Money, Refusal>>> = vec![None; moves.len()];
+    let mut writes = Vec::with_capacity(moves.len());
+    let mut prepared = Vec::with_capacity(moves.len());
+    for (i, (read, patch)) in moves.iter().enumerate() {
+        let from = state_of(read)?;
+        if !Move::SyncUpdate.allowed_from(from) {
+            outcomes[i] = Some(Err(Refusal::NotAllowed(Move::SyncUpdate.refusal(from))));
+            continue;
+        }
+        let patch = clamped(read, patch);
+        let status = patch
+            .status
+            .ok_or_else(|| AppError::internal("a sync update without a status"))?;
+        writes.push(db::orders::SyncWrite {
+            id: read.id,
+            version: read.version,
+            status,
+            provider_status: patch.provider_status.clone().flatten(),
+            start_count: patch.start_count.unwrap_or(read.start_count),
+            remains: patch.remains.unwrap_or(read.remains),
+            last_status_check: patch.last_status_check.unwrap_or(read.last_status_check),
+        });
+        prepared.push((i, from, patch));
+    }
+    let updated: std::collections::HashSet<i64> = db::orders::sync_update_many(conn, &writes)?.into_iter().collect();
+    let ids: Vec<i64> = writes.iter().map(|w| w.id).filter(|id| updated.contains(id)).collect();
+    let sums = db::ledger::sums_for_orders(conn, &ids)?;
+    for (i, from, patch) in prepared {
+        let read = moves[i].0;
+        outcomes[i] = Some(if updated.contains(&read.id) {
+            let sum = sums.get(&read.id).copied().unwrap_or(0);
+            Ok(moved(conn, read, from, Move::SyncUpdate, &patch, None, Some(sum))?)
+        } else {
+            Err(Refusal::Stale)
+        });
+    }
+    Ok(outcomes.into_iter().map(|o| o.unwrap_or(Err(Refusal::Stale))).collect())
+}
+
+/// `patch` with its remains inside `0..=quantity` (logged when the provider's was not).
+fn clamped(read: &OrderRow, patch: &OrderPatch) -> OrderPatch {
     let mut patch = patch.clone();
     if let Some(Some(r)) = patch.remains {
         let clamped = r.clamp(0, read.quantity);
@@ -69,16 +125,28 @@ pub fn apply(
         }
         patch.remains = Some(Some(clamped));
     }
-    if !db::orders::compare_and_set(conn, read.id, guard, &patch)? {
-        return Ok(Err(Refusal::Stale));
-    }
+    patch
+}
+
+/// What follows a move that was written: the settlement (with the order's ledger sum
+/// when the caller read it already), closing a cancel request the new final status
+/// answers, and the log line.
+fn moved(
+    conn: &mut DbConnection,
+    read: &OrderRow,
+    from: OrderState,
+    mv: Move,
+    patch: &OrderPatch,
+    actor_id: Option<i64>,
+    ledger_sum: Option<i64>,
+) -> AppResult<Money> {
     let status = match patch.status {
         Some(s) => OrderStatus::parse(s).ok_or_else(|| AppError::internal(format!("bad status {s}")))?,
         None => from.status,
     };
     let posted = if patch.status.is_some() || patch.remains.is_some() {
         let remains = patch.remains.unwrap_or(read.remains);
-        settle(conn, read, status, remains, actor_id)?
+        settle(conn, read, status, remains, actor_id, ledger_sum)?
     } else {
         Money::ZERO
     };
@@ -101,7 +169,7 @@ pub fn apply(
             mv.as_str()
         );
     }
-    Ok(Ok(posted))
+    Ok(posted)
 }
 
 /// Reads an order inside the caller's transaction.

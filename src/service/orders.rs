@@ -586,16 +586,21 @@ pub fn list(
 }
 
 /// Writes the one ledger row that makes the order's rows sum to minus its net charge
-/// for `status` (SPEC §3). Call in the transaction that changes the status; returns
-/// the amount posted (zero: nothing written).
+/// for `status` (SPEC §3). Call in the transaction that changes the status, with the
+/// order's ledger sum if it was read in it already; returns the amount posted (zero:
+/// nothing written).
 pub fn settle(
     conn: &mut DbConnection,
     order: &OrderRow,
     status: OrderStatus,
     remains: Option<i64>,
     actor_id: Option<i64>,
+    ledger_sum: Option<i64>,
 ) -> AppResult<Money> {
-    let ledger_sum = Money::from_micros(db::ledger::sum_for_order(conn, order.id)?);
+    let ledger_sum = Money::from_micros(match ledger_sum {
+        Some(sum) => sum,
+        None => db::ledger::sum_for_order(conn, order.id)?,
+    });
     let amount = settlement::adjustment(
         Money::from_micros(order.charge),
         order.quantity,

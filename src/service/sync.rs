@@ -592,12 +592,7 @@ fn apply_batch(state: &AppState, batch: &[OrderRow], replies: &Replies, outage: 
         moves.push((order, mv, patch));
     }
     let mut conn = state.conn()?;
-    let together = db::write_transaction(&mut conn, |c| {
-        moves
-            .iter()
-            .map(|(order, mv, patch)| apply_reply(c, order, *mv, patch))
-            .collect::<AppResult<Vec<_>>>()
-    });
+    let together = db::write_transaction(&mut conn, |c| apply_moves(c, &moves));
     let outcomes: Vec<AppResult<Result<Money, Refusal>>> = match together {
         Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
         Err(e) => {
@@ -660,6 +655,34 @@ fn apply_batch(state: &AppState, batch: &[OrderRow], replies: &Replies, outage: 
     // Unasked orders are stamped too, so an outage does not pin the same batch first.
     db::sync::touch_checked(&mut conn, &unasked, now, Checked::NotAsked)?;
     Ok(counts)
+}
+
+/// A batch's moves in the caller's transaction: the status updates together
+/// (`order_machine::apply_sync_updates`), then each escalation, and each update that
+/// found its order changed is re-read and decided again (`apply_reply`).
+fn apply_moves(
+    c: &mut DbConnection,
+    moves: &[(&OrderRow, Move, OrderPatch)],
+) -> AppResult<Vec<Result<Money, Refusal>>> {
+    let updates: Vec<(usize, (&OrderRow, &OrderPatch))> = moves
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, mv, _))| *mv == Move::SyncUpdate)
+        .map(|(i, (order, _, patch))| (i, (*order, patch)))
+        .collect();
+    let together = order_machine::apply_sync_updates(c, &updates.iter().map(|(_, m)| *m).collect::<Vec<_>>())?;
+    let mut outcomes: Vec<Option<Result<Money, Refusal>>> = vec![None; moves.len()];
+    for ((i, _), outcome) in updates.iter().zip(together) {
+        outcomes[*i] = Some(outcome);
+    }
+    moves
+        .iter()
+        .zip(outcomes)
+        .map(|((order, mv, patch), outcome)| match outcome {
+            Some(Err(Refusal::Stale)) | None => apply_reply(c, order, *mv, patch),
+            Some(done) => Ok(done),
+        })
+        .collect()
 }
 
 /// One order's guarded move for its reply, in the caller's transaction.
