@@ -207,10 +207,32 @@ fn account_with_token(app: &App, client: &reqwest::blocking::Client, email: &str
 /// customer with a balance that no run can exhaust.
 pub fn shop(app: &App, sim: &SimHandle, sim_key: &str) -> Shop {
     let client = blocking_client();
-    let url = |path: &str| format!("{}{path}", app.base);
     let (_, admin_token) = account_with_token(app, &client, "bench-admin@example.com", Role::Admin);
-    let admin = Some(admin_token.as_str());
-    let body = json!({"name": "Sim", "apiUrl": sim.api_url(), "apiKey": sim_key});
+    let service_id = add_provider(app, &admin_token, "Sim", sim, sim_key);
+    call(
+        &client,
+        reqwest::Method::POST,
+        &format!("{}/api/admin/settings", app.base),
+        Some(&admin_token),
+        Some(&json!({"usdToBdt": "100"})),
+        200,
+    );
+    let (customer_id, customer_token) = customer(app, &client, "bench-customer@example.com");
+    Shop {
+        admin_token,
+        customer_id,
+        customer_token,
+        service_id,
+    }
+}
+
+/// Adds provider-sim `sim` as provider `name` through the admin API and imports its
+/// services at cost; the panel's id of the sim's service 1.
+pub fn add_provider(app: &App, admin_token: &str, name: &str, sim: &SimHandle, sim_key: &str) -> i64 {
+    let client = blocking_client();
+    let url = |path: &str| format!("{}{path}", app.base);
+    let admin = Some(admin_token);
+    let body = json!({"name": name, "apiUrl": sim.api_url(), "apiKey": sim_key});
     let provider_id = call(
         &client,
         reqwest::Method::POST,
@@ -229,37 +251,21 @@ pub fn shop(app: &App, sim: &SimHandle, sim_key: &str) -> Shop {
         Some(&json!({"markupPercent": "0"})),
         200,
     );
-    call(
-        &client,
-        reqwest::Method::POST,
-        &url("/api/admin/settings"),
-        admin,
-        Some(&json!({"usdToBdt": "100"})),
-        200,
-    );
     let services = call(
         &client,
         reqwest::Method::GET,
-        &url("/api/admin/services"),
+        &url("/api/admin/services?perPage=500"),
         admin,
         None,
         200,
     );
-    let service_id = services["items"]
+    services["items"]
         .as_array()
         .expect("services")
         .iter()
-        .find(|s| s["providerServiceId"] == "1")
+        .find(|s| s["providerServiceId"] == "1" && s["providerId"] == provider_id)
         .and_then(|s| s["id"].as_i64())
-        .expect("sim service 1 imported");
-
-    let (customer_id, customer_token) = customer(app, &client, "bench-customer@example.com");
-    Shop {
-        admin_token,
-        customer_id,
-        customer_token,
-        service_id,
-    }
+        .expect("sim service 1 imported")
 }
 
 /// A customer with a balance no run can exhaust (deposited through the ledger): its id and token.

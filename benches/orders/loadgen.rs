@@ -86,6 +86,18 @@ fn order_body(url: &str, credential: Option<&str>, service_id: i64, prefix: &str
     }
 }
 
+/// Sends `request`: `Ok` for a 2xx answer that is not an API v2 `{"error"}` (a refusal
+/// there comes with HTTP 200), else what went wrong.
+async fn outcome_of(request: reqwest::RequestBuilder) -> Result<(), String> {
+    let response = request.send().await.map_err(|e| format!("{e}"))?;
+    let status = response.status();
+    match response.bytes().await {
+        Ok(body) if status.is_success() && !body.starts_with(b"{\"error\"") => Ok(()),
+        Ok(body) => Err(format!("HTTP {status}: {}", String::from_utf8_lossy(&body))),
+        Err(e) => Err(format!("reading the body: {e}")),
+    }
+}
+
 /// `concurrency` clients each send one request at a time, back to back, for the warm-up
 /// and then the measured seconds. Only requests that complete inside the measured window
 /// count (throughput = those / window, latencies are theirs).
@@ -145,18 +157,7 @@ fn drive_async(
                         request = request.bearer_auth(token);
                     }
                     let started = Instant::now();
-                    let outcome = match request.send().await {
-                        Ok(response) => {
-                            let status = response.status();
-                            match response.bytes().await {
-                                // API v2 answers a refusal with HTTP 200 and `{"error"}`.
-                                Ok(body) if status.is_success() && !body.starts_with(b"{\"error\"") => Ok(()),
-                                Ok(body) => Err(format!("HTTP {status}: {}", String::from_utf8_lossy(&body))),
-                                Err(e) => Err(format!("reading the body: {e}")),
-                            }
-                        }
-                        Err(e) => Err(format!("{e}")),
-                    };
+                    let outcome = outcome_of(request).await;
                     let finished = Instant::now();
                     if finished >= warm_end && finished <= end {
                         sample.record(outcome, finished - started);
@@ -315,17 +316,7 @@ pub fn drive_paced(
                 None => request,
             };
             tasks.spawn(async move {
-                let outcome = match request.send().await {
-                    Ok(response) => {
-                        let status = response.status();
-                        match response.bytes().await {
-                            Ok(body) if status.is_success() && !body.starts_with(b"{\"error\"") => Ok(()),
-                            Ok(body) => Err(format!("HTTP {status}: {}", String::from_utf8_lossy(&body))),
-                            Err(e) => Err(format!("reading the body: {e}")),
-                        }
-                    }
-                    Err(e) => Err(format!("{e}")),
-                };
+                let outcome = outcome_of(request).await;
                 drop(permit);
                 (scheduled, outcome, Instant::now())
             });

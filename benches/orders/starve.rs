@@ -6,11 +6,10 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::json;
 use smm_panel::domain::Money;
 use smm_panel::provider::sim::SimArgs;
 
-use crate::app::{blocking_client, call, shop, spawn_app, BenchDb, Shop};
+use crate::app::{add_provider, shop, spawn_app, BenchDb, Shop};
 use crate::forward::{forwarding, ForwardResult};
 use crate::knobs::Knobs;
 use crate::report::met;
@@ -58,42 +57,7 @@ pub fn starve_phase(knobs: &Knobs) -> (&'static str, StarveResult) {
     insert_accepted(&app, &sync_shop, &sim_ids);
 
     // The second provider, its service 1 in auto mode, for the forwarded orders.
-    let client = blocking_client();
-    let admin = Some(sync_shop.admin_token.as_str());
-    let body = json!({"name": "Sim B", "apiUrl": forward_sim.api_url(), "apiKey": forward_key});
-    let provider = call(
-        &client,
-        reqwest::Method::POST,
-        &format!("{}/api/admin/providers", app.base),
-        admin,
-        Some(&body),
-        201,
-    )["id"]
-        .as_i64()
-        .expect("provider id");
-    call(
-        &client,
-        reqwest::Method::POST,
-        &format!("{}/api/admin/providers/{provider}/import-services", app.base),
-        admin,
-        Some(&json!({"markupPercent": "0"})),
-        200,
-    );
-    let services = call(
-        &client,
-        reqwest::Method::GET,
-        &format!("{}/api/admin/services?perPage=500", app.base),
-        admin,
-        None,
-        200,
-    );
-    let service_id = services["items"]
-        .as_array()
-        .expect("services")
-        .iter()
-        .find(|s| s["providerServiceId"] == "1" && s["providerId"] == provider)
-        .and_then(|s| s["id"].as_i64())
-        .expect("service 1 of the second provider");
+    let service_id = add_provider(&app, &sync_shop.admin_token, "Sim B", &forward_sim, forward_key);
     let forward_shop = Shop {
         admin_token: sync_shop.admin_token.clone(),
         customer_id: sync_shop.customer_id,

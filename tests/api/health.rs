@@ -76,10 +76,9 @@ fn pipe(mut from: TcpStream, mut to: TcpStream) {
     });
 }
 
-/// An embedded SQLite file cannot become unreachable, so the outage is staged on
-/// PostgreSQL behind a proxy in both runs of the suite.
-#[test]
-fn a_database_outage_gives_503_not_a_crash() {
+/// An app on a fresh PostgreSQL database reached through a `CuttableProxy` (the
+/// database is returned to be dropped after the app).
+fn behind_a_proxy(overrides: &[(&str, &str)]) -> (TestApp, CuttableProxy, TestDb) {
     let server = std::env::var("TEST_DATABASE_URL")
         .ok()
         .filter(|u| !u.is_empty())
@@ -90,11 +89,17 @@ fn a_database_outage_gives_503_not_a_crash() {
     let mut proxied = real.clone();
     proxied.set_host(Some("127.0.0.1")).unwrap();
     proxied.set_port(Some(proxy.port)).unwrap();
-
     let dir = tempfile::tempdir().unwrap();
     let proxied_db = TestDb::unmanaged(proxied.to_string());
-    let env = test_env(&dir, &proxied_db, &[]);
-    let app = spawn_with_env(env, proxied_db, dir);
+    let env = test_env(&dir, &proxied_db, overrides);
+    (spawn_with_env(env, proxied_db, dir), proxy, db)
+}
+
+/// An embedded SQLite file cannot become unreachable, so the outage is staged on
+/// PostgreSQL behind a proxy in both runs of the suite.
+#[test]
+fn a_database_outage_gives_503_not_a_crash() {
+    let (app, proxy, db) = behind_a_proxy(&[]);
     let (_, token) = app.user_with_token("up@example.com", Role::User);
     assert_eq!(app.api().get("/healthz", None).status(), 200);
 
@@ -117,20 +122,7 @@ fn a_database_outage_gives_503_not_a_crash() {
 /// error, even under back-to-back load where none sits idle long enough to be tested.
 #[test]
 fn dead_pooled_connections_are_dropped_by_their_errors() {
-    let server = std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into());
-    let db = TestDb::postgres(&server);
-    let real = url::Url::parse(&db.url).unwrap();
-    let proxy = CuttableProxy::start(format!("{}:{}", real.host_str().unwrap(), real.port().unwrap_or(5432)));
-    let mut proxied = real.clone();
-    proxied.set_host(Some("127.0.0.1")).unwrap();
-    proxied.set_port(Some(proxy.port)).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let proxied_db = TestDb::unmanaged(proxied.to_string());
-    let env = test_env(&dir, &proxied_db, &[("WORKERS", "1")]);
-    let app = spawn_with_env(env, proxied_db, dir);
+    let (app, proxy, db) = behind_a_proxy(&[("WORKERS", "1")]);
     app.stop_workers();
     let (_, token) = app.user_with_token("alive@example.com", Role::User);
     let api = app.api();
