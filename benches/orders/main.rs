@@ -1,0 +1,126 @@
+//! Benchmarks (issue 5): order intake through `POST /api/user/create-orders`, the same
+//! machine's bare limit (an actix handler doing one insert transaction), and forwarding
+//! throughput against provider-sim at a fixed latency. Issue 6: status-sync throughput
+//! over many accepted orders (phase `sync`, not run by default). Results and how to read
+//! them are in `BENCHMARKS.md`.
+//!
+//! ```sh
+//! cargo bench --bench orders                                                        # SQLite
+//! BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo bench --bench orders  # PostgreSQL
+//! BENCH_PHASES=sync cargo bench --bench orders                                      # status sync
+//! ```
+//!
+//! On PostgreSQL a fresh database `smm_bench_<random>` is created on that server and
+//! dropped afterwards. Knobs (environment): `BENCH_SECONDS` (10) measured seconds per
+//! load phase, `BENCH_WARMUP_SECONDS` (1) unmeasured seconds before them,
+//! `BENCH_CONCURRENCY` (32) requests in flight, `BENCH_WORKERS` (4) the app's
+//! `WORKERS`, `BENCH_LATENCY_MS` (200) provider-sim latency, `BENCH_FORWARD_ORDERS`
+//! (200) orders forwarded, `BENCH_LOADGEN` (`async`: one thread, one task and one
+//! keep-alive connection per concurrent client; `threads`: one OS thread with its own
+//! `reqwest::blocking` client per concurrent client), `BENCH_PHASES`
+//! (`intake,v2,spread,bare,forward` by default; a list runs only those, `sync` included),
+//! `BENCH_SYNC_ORDERS` (100000) accepted orders in the sync phase, `BENCH_SYNC_ROUNDS` (2)
+//! rounds: the first changes every order, the others find nothing changed.
+//!
+//! Phases: `intake` — every client orders as the same customer; `v2` — the same through
+//! `/api/v2` `action=add` with the customer's API key; `spread` — client `i`
+//! orders as customer `i` (so no two transactions update the same balance row); `bare`
+//! — the bare limit; `forward` — forwarding throughput; `sync` — `BENCH_SYNC_ROUNDS`
+//! status-sync rounds over `BENCH_SYNC_ORDERS` accepted orders (its own database,
+//! provider-sim and app).
+//!
+//! Modules, one per concern: `knobs` (the settings), `app` (database, app, catalogue,
+//! customers), `cpu` (/proc accounting), `loadgen` (the load generator and percentiles),
+//! `report` (the order phases' table); one per phase: `intake` (intake and spread), `v2`,
+//! `bare`, `forward`, `sync`.
+
+mod app;
+mod bare;
+mod cpu;
+mod forward;
+mod intake;
+mod knobs;
+mod loadgen;
+mod report;
+mod sync;
+mod v2;
+
+use std::time::Duration;
+
+use smm_panel::domain::Money;
+use smm_panel::provider::sim::SimArgs;
+
+use crate::app::{set_mode, shop, spawn_app, BenchDb};
+use crate::cpu::CpuMark;
+use crate::knobs::Knobs;
+use crate::report::{report, Results};
+
+fn main() {
+    // `cargo bench` passes `--bench`; a test run of the bench target (no flag) skips.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("orders bench: run it with `cargo bench --bench orders` (skipped)");
+        return;
+    }
+    let knobs = Knobs::from_env();
+    // What else keeps the machine busy (another build, a test run) shows up here.
+    let idle = CpuMark::now();
+    std::thread::sleep(Duration::from_secs(1));
+    let background = idle.since(None).machine;
+    smm_panel::provider::client::install_crypto_provider();
+    if knobs.phases.iter().any(|p| p != "sync") {
+        order_phases(&knobs, background);
+    }
+    if knobs.runs("sync") {
+        let (backend, result) = sync::sync_phase(&knobs);
+        sync::report_sync(backend, background, &result);
+    }
+}
+
+/// The phases of issue 5 (intake, spread, bare, forward) on one database and app.
+fn order_phases(knobs: &Knobs, background: Option<f64>) {
+    let db = BenchDb::new();
+    eprintln!("smm-panel bench on {}: {knobs:?}", db.backend);
+
+    let sim_key = "bench-sim-key";
+    let sim = smm_panel::provider::sim::spawn(SimArgs {
+        key: sim_key.into(),
+        latency_ms: knobs.latency_ms,
+        balance: Money::parse("1000000000").expect("amount"),
+        ..SimArgs::ephemeral()
+    })
+    .expect("provider-sim starts");
+    let app = spawn_app(&db, knobs, &[]);
+    let shop = shop(&app, &sim, sim_key);
+    let mut results = Results {
+        intake: None,
+        v2: None,
+        spread: None,
+        bare: None,
+        forward: None,
+    };
+
+    // Intake with the service in manual mode: orders are validated, charged and stored,
+    // nothing is forwarded, so the workers compete neither for the CPU nor the database.
+    set_mode(&app, &shop, "manual");
+    if knobs.runs("intake") {
+        results.intake = Some(intake::one_customer(&app, &shop, knobs));
+    }
+    if knobs.runs("v2") {
+        results.v2 = Some(v2::run(&app, &shop, knobs));
+    }
+    if knobs.runs("spread") {
+        results.spread = Some(intake::spread(&app, &shop, knobs));
+    }
+    if knobs.runs("bare") {
+        results.bare = Some(bare::run(&db, knobs, shop.service_id));
+    }
+    if knobs.runs("forward") {
+        set_mode(&app, &shop, "auto");
+        results.forward = Some(forward::forwarding(&app, &shop, &sim, knobs));
+    }
+
+    report(db.backend, knobs, background, &results);
+    drop(app);
+    drop(sim);
+    drop(db);
+}
