@@ -18,6 +18,10 @@ pub struct Knobs {
     pub forward_orders: usize,
     pub sync_orders: usize,
     pub sync_rounds: usize,
+    pub pages_orders: usize,
+    pub pages_requests: usize,
+    pub pages_seconds: u64,
+    pub pages_concurrency: usize,
     pub loadgen: LoadGen,
     pub phases: Vec<String>,
 }
@@ -48,6 +52,10 @@ impl Knobs {
             forward_orders: knob("BENCH_FORWARD_ORDERS", 200, 1, 100_000),
             sync_orders: knob("BENCH_SYNC_ORDERS", 100_000, 100, 10_000_000),
             sync_rounds: knob("BENCH_SYNC_ROUNDS", 2, 2, 100),
+            pages_orders: knob("BENCH_PAGES_ORDERS", 1_000_000, 10_000, 100_000_000),
+            pages_requests: knob("BENCH_PAGES_REQUESTS", 300, 10, 100_000),
+            pages_seconds: knob("BENCH_PAGES_SECONDS", 10, 1, 3600),
+            pages_concurrency: knob("BENCH_PAGES_CONCURRENCY", 4, 1, 64),
             loadgen,
             phases: std::env::var("BENCH_PHASES")
                 .ok()
@@ -69,9 +77,15 @@ impl Knobs {
     pub fn runs(&self, phase: &str) -> bool {
         self.phases.iter().any(|p| p == phase)
     }
+
+    /// Whether any phase that shares the order phases' database and app is asked for.
+    pub fn runs_order_phases(&self) -> bool {
+        self.phases.iter().any(|p| DEFAULT_PHASES.contains(&p.as_str()))
+    }
 }
 
 /// Every phase, in the order they run.
-const PHASES: [&str; 6] = ["intake", "v2", "spread", "bare", "forward", "sync"];
-/// The phases run when `BENCH_PHASES` is not set (`sync` takes minutes: ask for it).
+const PHASES: [&str; 7] = ["intake", "v2", "spread", "bare", "forward", "sync", "pages"];
+/// The phases run when `BENCH_PHASES` is not set (`sync` and `pages` take minutes: ask
+/// for them).
 const DEFAULT_PHASES: [&str; 5] = ["intake", "v2", "spread", "bare", "forward"];

@@ -41,6 +41,7 @@ mod forward;
 mod intake;
 mod knobs;
 mod loadgen;
+mod pages;
 mod report;
 mod sync;
 mod v2;
@@ -67,12 +68,16 @@ fn main() {
     std::thread::sleep(Duration::from_secs(1));
     let background = idle.since(None).machine;
     smm_panel::provider::client::install_crypto_provider();
-    if knobs.phases.iter().any(|p| p != "sync") {
+    if knobs.runs_order_phases() {
         order_phases(&knobs, background);
     }
     if knobs.runs("sync") {
         let (backend, result) = sync::sync_phase(&knobs);
         sync::report_sync(backend, background, &result);
+    }
+    if knobs.runs("pages") {
+        let (backend, result) = pages::pages_phase(&knobs);
+        pages::report_pages(backend, background, &knobs, &result);
     }
 }
 
