@@ -12,6 +12,7 @@ mod forwarding;
 mod health;
 mod interleavings;
 mod ledger;
+mod lists;
 mod ordering;
 mod pages;
 mod providers;
