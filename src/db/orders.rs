@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::QueryResult;
 
-use diesel::sql_types::{BigInt, Bool, Nullable, Timestamp};
+use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
 
 use super::keyset::{in_order_of, Count, Position, Window, COUNT_CAP};
 use super::models::{NewOrderRow, OrderRow, ServiceRow};
@@ -214,15 +214,25 @@ fn plan_search(conn: &mut DbConnection, filter: &OrderFilter) -> QueryResult<Sea
 }
 
 /// `id = n OR link LIKE '%term%' OR provider_order_id = term`.
+///
+/// The LIKE is written as SQL text, and Diesel does not keep a statement holding SQL
+/// text as a prepared statement. That is on purpose: PostgreSQL plans a prepared
+/// statement for any values after five runs, and that generic plan cannot know how
+/// selective the pattern is. Measured at a million orders, the big customer's search
+/// took 0.3 ms with the pattern's own plan (the trigram index) and 10 ms with the
+/// generic one (all 100,000 of their orders ANDed with the trigram matches).
 fn term_matches<'a>(
     id: i64,
     pattern: &str,
     term: &str,
 ) -> Box<dyn BoxableExpression<orders::table, Backend, SqlType = Nullable<Bool>> + 'a> {
+    let link_like = diesel::dsl::sql::<Bool>("orders.link LIKE ")
+        .bind::<Text, _>(pattern.to_string())
+        .sql(" ESCAPE '\\'");
     Box::new(
         orders::id
             .eq(id)
-            .or(orders::link.like(pattern.to_string()).escape('\\'))
+            .or(link_like)
             .or(orders::provider_order_id.eq(term.to_string())),
     )
 }
@@ -286,18 +296,37 @@ pub fn page(
     limit: i64,
 ) -> QueryResult<Option<OrderPage>> {
     let search = plan_search(conn, filter)?;
-    let mut ids = filtered(filter, &search).select(orders::id);
     let upward = position.reads_upward();
-    if filter.by_time() {
-        if let Position::Before(cursor) | Position::After(cursor) = position {
-            let Some(at) = orders::table
+    let cursor_at = match position {
+        Position::Before(cursor) | Position::After(cursor) if filter.by_time() => {
+            match orders::table
                 .find(cursor)
                 .select(orders::created_at)
                 .first::<NaiveDateTime>(conn)
                 .optional()?
-            else {
-                return Ok(None);
-            };
+            {
+                Some(at) => Some((cursor, at)),
+                None => return Ok(None),
+            }
+        }
+        _ => None,
+    };
+    // The cursor bounds the range on its side. SQLite takes one bound per side for an
+    // index range, and took the date's: a page from the middle of a date range then
+    // walked every order between the range's end and the cursor (31 ms at a million
+    // orders). So the date bound the cursor makes redundant is left out.
+    let mut bounded = filter.clone();
+    if let Some((_, at)) = cursor_at {
+        if upward && filter.created_from.is_some_and(|from| at >= from) {
+            bounded.created_from = None;
+        }
+        if !upward && filter.created_before.is_some_and(|before| at < before) {
+            bounded.created_before = None;
+        }
+    }
+    let mut ids = filtered(&bounded, &search).select(orders::id);
+    if filter.by_time() {
+        if let Some((cursor, at)) = cursor_at {
             let side = if upward { ">" } else { "<" };
             ids = ids.filter(
                 diesel::dsl::sql::<Bool>(&format!("(orders.created_at, orders.id) {side} ("))

@@ -277,9 +277,20 @@ fn filters_combine_with_the_cursor() {
     let today = chrono::Utc::now().date_naive();
     let range = format!("from={}&to={}", today.pred_opt().unwrap(), today.succ_opt().unwrap());
     let everything = newest_first([customer_orders.clone(), manual.clone()].concat());
-    let mut dated = walk(&format!("/api/admin/orders?{range}&perPage=3"));
+    let dated_pages = walk_older(&app, admin, &format!("/api/admin/orders?{range}&perPage=3"));
+    let mut dated = dated_pages.concat();
     dated.sort_unstable_by(|a, b| b.cmp(a));
     assert_eq!(dated, everything);
+    // And back up by time: the page newer than the last is the one before it.
+    let last = dated_pages.last().unwrap();
+    let newer = json(
+        api.get(
+            &format!("/api/admin/orders?{range}&perPage=3&after={}", last[0]),
+            Some(admin),
+        ),
+        200,
+    );
+    assert_eq!(ids(&newer), dated_pages[dated_pages.len() - 2]);
     let mut dated_failed = walk(&format!("/api/admin/orders?{range}&status=failed&perPage=4"));
     dated_failed.sort_unstable_by(|a, b| b.cmp(a));
     assert_eq!(dated_failed, newest_first(failed.clone()));
