@@ -70,6 +70,12 @@ impl BenchDb {
 
 impl Drop for BenchDb {
     fn drop(&mut self) {
+        // `BENCH_KEEP_DB=1` leaves the database behind, to look at its query plans.
+        if std::env::var("BENCH_KEEP_DB").is_ok_and(|v| v == "1") {
+            self._dir.disable_cleanup(true);
+            eprintln!("BENCH_KEEP_DB: the {} database is kept: {}", self.backend, self.url);
+            return;
+        }
         if let Some((server, name)) = &self.drop_from {
             if let Ok(mut conn) = PgConnection::establish(server) {
                 let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
@@ -171,6 +177,9 @@ pub fn call(
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
+/// Every bench account's password.
+pub const PASSWORD: &str = "correct-horse-battery";
+
 pub struct Shop {
     pub admin_token: String,
     pub customer_id: i64,
@@ -180,7 +189,7 @@ pub struct Shop {
 
 /// An account made directly (bcrypt cost 4) and its bearer token from the API.
 fn account_with_token(app: &App, client: &reqwest::blocking::Client, email: &str, role: Role) -> (i64, String) {
-    let password = "correct-horse-battery";
+    let password = PASSWORD;
     let id = smm_panel::service::accounts::register(
         &app.state,
         &Email::parse(email).expect("email"),

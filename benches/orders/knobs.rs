@@ -18,6 +18,10 @@ pub struct Knobs {
     pub forward_orders: usize,
     pub sync_orders: usize,
     pub sync_rounds: usize,
+    pub pages_orders: usize,
+    pub pages_requests: usize,
+    pub pages_seconds: u64,
+    pub pages_concurrency: usize,
     pub loadgen: LoadGen,
     pub phases: Vec<String>,
     /// Requests per second of the `paced` phase (0: half the `bare` phase's rate).
@@ -50,6 +54,10 @@ impl Knobs {
             forward_orders: knob("BENCH_FORWARD_ORDERS", 200, 1, 100_000),
             sync_orders: knob("BENCH_SYNC_ORDERS", 100_000, 100, 10_000_000),
             sync_rounds: knob("BENCH_SYNC_ROUNDS", 2, 2, 100),
+            pages_orders: knob("BENCH_PAGES_ORDERS", 1_000_000, 10_000, 100_000_000),
+            pages_requests: knob("BENCH_PAGES_REQUESTS", 300, 10, 100_000),
+            pages_seconds: knob("BENCH_PAGES_SECONDS", 10, 1, 3600),
+            pages_concurrency: knob("BENCH_PAGES_CONCURRENCY", 4, 1, 64),
             loadgen,
             paced_rate: knob("BENCH_PACED_RATE", 0, 0, 1_000_000),
             phases: std::env::var("BENCH_PHASES")
@@ -72,12 +80,17 @@ impl Knobs {
     pub fn runs(&self, phase: &str) -> bool {
         self.phases.iter().any(|p| p == phase)
     }
+
+    /// Whether any phase that shares the order phases' database and app is asked for.
+    pub fn runs_order_phases(&self) -> bool {
+        self.phases.iter().any(|p| DEFAULT_PHASES.contains(&p.as_str()))
+    }
 }
 
 /// Every phase, in the order they run.
-const PHASES: [&str; 9] = [
-    "intake", "v2", "spread", "bare", "paced", "forward", "sync", "starve", "rss",
+const PHASES: [&str; 10] = [
+    "intake", "v2", "spread", "bare", "paced", "forward", "sync", "starve", "rss", "pages",
 ];
-/// The phases run when `BENCH_PHASES` is not set (`sync` and `starve` take minutes: ask
-/// for them).
+/// The phases run when `BENCH_PHASES` is not set (`sync`, `starve`, `rss` and `pages`
+/// take minutes or their own databases: ask for them).
 const DEFAULT_PHASES: [&str; 6] = ["intake", "v2", "spread", "bare", "paced", "forward"];

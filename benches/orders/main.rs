@@ -41,6 +41,7 @@ mod forward;
 mod intake;
 mod knobs;
 mod loadgen;
+mod pages;
 mod report;
 mod rss;
 mod starve;
@@ -69,11 +70,7 @@ fn main() {
     std::thread::sleep(Duration::from_secs(1));
     let background = idle.since(None).machine;
     smm_panel::provider::client::install_crypto_provider();
-    if knobs
-        .phases
-        .iter()
-        .any(|p| !["sync", "starve", "rss"].contains(&p.as_str()))
-    {
+    if knobs.runs_order_phases() {
         order_phases(&knobs, background);
     }
     if knobs.runs("sync") {
@@ -87,6 +84,10 @@ fn main() {
     if knobs.runs("starve") {
         let (backend, result) = starve::starve_phase(&knobs);
         starve::report_starve(backend, &result);
+    }
+    if knobs.runs("pages") {
+        let (backend, result) = pages::pages_phase(&knobs);
+        pages::report_pages(backend, background, &knobs, &result);
     }
 }
 

@@ -4,6 +4,7 @@
 use diesel::prelude::*;
 use diesel::QueryResult;
 
+use super::keyset::{in_order_of, Count, Position, Window, COUNT_CAP};
 use super::models::{LedgerRow, NewLedgerRow};
 use super::schema::{ledger_entries, users};
 use super::DbConnection;
@@ -127,25 +128,55 @@ pub fn append(conn: &mut DbConnection, rows: &[NewLedgerRow<'_>]) -> QueryResult
     Ok(written)
 }
 
-/// A user's rows, newest first, with the total count.
-pub fn page_for_user(
-    conn: &mut DbConnection,
-    user_id: i64,
-    offset: i64,
-    limit: i64,
-) -> QueryResult<(Vec<LedgerRow>, i64)> {
-    let total = ledger_entries::table
-        .filter(ledger_entries::user_id.eq(user_id))
-        .count()
-        .get_result(conn)?;
+/// One page of a user's ledger, newest first.
+pub struct LedgerPage {
+    pub window: Window,
+    /// The page's rows, in the window's order.
+    pub rows: Vec<LedgerRow>,
+    pub count: Count,
+}
+
+/// The page of `user_id`'s rows at `position`, and their count up to `COUNT_CAP`: ids
+/// from `ledger_entries_user_idx (user_id, id)` first, then those rows.
+pub fn page_for_user(conn: &mut DbConnection, user_id: i64, position: Position, limit: i64) -> QueryResult<LedgerPage> {
+    let own = || {
+        ledger_entries::table
+            .filter(ledger_entries::user_id.eq(user_id))
+            .select(ledger_entries::id)
+            .into_boxed()
+    };
+    let ids = match position {
+        Position::Offset(offset) => own().order(ledger_entries::id.desc()).offset(offset),
+        Position::Before(cursor) => own()
+            .filter(ledger_entries::id.lt(cursor))
+            .order(ledger_entries::id.desc()),
+        Position::After(cursor) => own()
+            .filter(ledger_entries::id.gt(cursor))
+            .order(ledger_entries::id.asc()),
+    };
+    let read: Vec<i64> = ids.limit(Window::read_limit(limit)).load(conn)?;
+    let window = Window::new(read, position, limit);
     let rows = ledger_entries::table
-        .filter(ledger_entries::user_id.eq(user_id))
-        .order(ledger_entries::id.desc())
-        .offset(offset)
-        .limit(limit)
+        .filter(ledger_entries::id.eq_any(window.ids.clone()))
         .select(LedgerRow::as_select())
         .load(conn)?;
-    Ok((rows, total))
+    let rows = in_order_of(&window.ids, rows, |row| row.id);
+    let read = own().limit(COUNT_CAP + 1).load::<i64>(conn)?.len();
+    Ok(LedgerPage {
+        window,
+        rows,
+        count: Count::from_read(read),
+    })
+}
+
+/// A user's latest rows, newest first (the dashboard's).
+pub fn latest_for_user(conn: &mut DbConnection, user_id: i64, limit: i64) -> QueryResult<Vec<LedgerRow>> {
+    ledger_entries::table
+        .filter(ledger_entries::user_id.eq(user_id))
+        .order(ledger_entries::id.desc())
+        .limit(limit)
+        .select(LedgerRow::as_select())
+        .load(conn)
 }
 
 /// `SUM(amount)` as a BIGINT: PostgreSQL sums BIGINT to NUMERIC and SQLite to

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod clock;
+pub mod keyset;
 pub mod ledger;
 pub mod models;
 pub mod orders;

@@ -1,4 +1,5 @@
-//! Admin balance adjustments: one ledger row, refused below zero, audited.
+//! Balances: admin adjustments (one ledger row, refused below zero, audited), and a
+//! user's ledger page by page.
 
 use serde::Deserialize;
 use serde_json::json;
@@ -8,6 +9,7 @@ use crate::domain::{LedgerKind, Money};
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, Actor};
 use crate::service::input::{self, lenient_string};
+use crate::service::pagination::{CursorPage, ListRequest};
 
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct AdjustmentDraft {
@@ -83,4 +85,15 @@ pub fn adjust(conn: &mut DbConnection, actor: &Actor, user_id: i64, draft: &Adju
         )?;
         Ok(balance_after)
     })
+}
+
+/// A page of the user's own ledger rows, newest first (`/api/user/transactions` and the
+/// transactions page).
+pub fn transactions(
+    conn: &mut DbConnection,
+    user_id: i64,
+    request: ListRequest,
+) -> AppResult<CursorPage<db::models::LedgerRow>> {
+    let page = db::ledger::page_for_user(conn, user_id, request.position, request.per_page)?;
+    Ok(CursorPage::new(page.rows, request, &page.window, page.count))
 }

@@ -15,7 +15,7 @@ use crate::service::audit::Actor;
 use crate::service::catalog::ServiceMode;
 use crate::service::input::lenient_string;
 use crate::service::intake;
-use crate::service::pagination::{PageRequest, Paged};
+use crate::service::pagination::{CursorPage, ListRequest};
 use crate::service::price_book::PriceBook;
 use crate::state::AppState;
 
@@ -570,19 +570,22 @@ fn read(conn: &mut DbConnection, id: i64, owner: Option<i64>) -> AppResult<Order
     OrderView::from_row(row, name, admin)
 }
 
-/// A page of orders (one query with the service names joined).
+/// A page of orders, newest first, at the request's cursor or page (issue 13).
 pub fn list(
     conn: &mut DbConnection,
     filter: &OrderFilter,
-    page: PageRequest,
+    request: ListRequest,
     for_admin: bool,
-) -> AppResult<Paged<OrderView>> {
-    let (rows, total) = db::orders::page(conn, filter, page.offset(), page.limit())?;
-    let items = rows
-        .into_iter()
-        .map(|(row, name)| OrderView::from_row(row, name, for_admin))
-        .collect::<AppResult<Vec<_>>>()?;
-    Ok(Paged::new(items, page, total))
+) -> AppResult<CursorPage<OrderView>> {
+    let Some(page) = db::orders::page(conn, filter, request.position, request.per_page)? else {
+        let (field, id) = request.cursor().unwrap_or(("before", 0));
+        return Err(AppError::validation(
+            field,
+            format!("{field}: there is no order {id}; use nextBefore or prevAfter from a page of this list."),
+        ));
+    };
+    CursorPage::new(page.rows, request, &page.window, page.count)
+        .try_map(|(row, name)| OrderView::from_row(row, name, for_admin))
 }
 
 /// Writes the one ledger row that makes the order's rows sum to minus its net charge

@@ -13,6 +13,7 @@ mod health;
 mod intake;
 mod interleavings;
 mod ledger;
+mod lists;
 mod ordering;
 mod pages;
 mod providers;

@@ -9,7 +9,7 @@ use crate::domain::{ForwardState, OrderStatus};
 use crate::error::{AppError, AppResult};
 use crate::service::balance::{self, AdjustmentDraft};
 use crate::service::orders::{self, OrderDraft};
-use crate::service::pagination::{PageQuery, PageRequest};
+use crate::service::pagination::{link_query, ListQuery, ListRequest};
 use crate::state::AppState;
 use crate::web::auth::{ApiAdmin, ApiUser};
 use crate::web::{actor, path_id};
@@ -56,7 +56,7 @@ pub struct OrdersQuery {
     /// `YYYY-MM-DD`, inclusive.
     pub to: Option<String>,
     #[serde(flatten)]
-    pub page: PageQuery,
+    pub page: ListQuery,
 }
 
 impl OrdersQuery {
@@ -117,13 +117,31 @@ impl OrdersQuery {
     }
 }
 
+impl OrdersQuery {
+    /// The filters and page size as a query string, for a page's Newer and Older links.
+    pub fn link_query(&self) -> String {
+        link_query(&[
+            ("status", self.status.as_deref()),
+            ("q", self.q.as_deref()),
+            ("userId", self.user_id.as_deref()),
+            ("providerId", self.provider_id.as_deref()),
+            ("forwardState", self.forward_state.as_deref()),
+            ("isManual", self.is_manual.as_deref()),
+            ("needsReview", self.needs_review.as_deref()),
+            ("from", self.from.as_deref()),
+            ("to", self.to.as_deref()),
+            ("perPage", self.page.per_page.as_deref()),
+        ])
+    }
+}
+
 #[get("/api/user/orders")]
 pub async fn list_own(
     state: web::Data<AppState>,
     ApiUser(user): ApiUser,
     query: web::Query<OrdersQuery>,
 ) -> AppResult<HttpResponse> {
-    let page = PageRequest::parse(&query.page)?;
+    let page = ListRequest::parse(&query.page)?;
     let filter = OrderFilter {
         user_id: Some(user.id),
         provider_id: None,
@@ -159,7 +177,7 @@ pub async fn list_all(
     _admin: ApiAdmin,
     query: web::Query<OrdersQuery>,
 ) -> AppResult<HttpResponse> {
-    let page = PageRequest::parse(&query.page)?;
+    let page = ListRequest::parse(&query.page)?;
     let filter = query.filter()?;
     let list = state
         .run(move |s| orders::list(&mut *s.conn()?, &filter, page, true))

@@ -8,7 +8,8 @@ use crate::db;
 use crate::domain::Money;
 use crate::error::AppResult;
 use crate::service::accounts;
-use crate::service::pagination::{PageQuery, PageRequest, Paged};
+use crate::service::balance;
+use crate::service::pagination::{ListQuery, ListRequest};
 use crate::state::AppState;
 use crate::web::auth::ApiUser;
 
@@ -58,20 +59,12 @@ impl From<db::models::LedgerRow> for Transaction {
 pub async fn transactions(
     state: web::Data<AppState>,
     ApiUser(account): ApiUser,
-    query: web::Query<PageQuery>,
+    query: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
-    let request = PageRequest::parse(&query)?;
+    let request = ListRequest::parse(&query)?;
     let user_id = account.id;
-    let (rows, total) = state
-        .run(move |s| {
-            Ok(db::ledger::page_for_user(
-                &mut *s.conn()?,
-                user_id,
-                request.offset(),
-                request.limit(),
-            )?)
-        })
+    let page = state
+        .run(move |s| balance::transactions(&mut *s.conn()?, user_id, request))
         .await?;
-    let items = rows.into_iter().map(Transaction::from).collect();
-    Ok(HttpResponse::Ok().json(Paged::<Transaction>::new(items, request, total)))
+    Ok(HttpResponse::Ok().json(page.map(Transaction::from)))
 }

@@ -11,7 +11,7 @@ use crate::db::models::SyncRoundRow;
 use crate::domain::{ForwardState, OrderStatus};
 use crate::error::AppError;
 use crate::service::orders::{self, OrderView};
-use crate::service::pagination::{PageRequest, Paged};
+use crate::service::pagination::{link_query, CursorPage, ListQuery, ListRequest, PageRequest, Paged};
 use crate::service::sync::{self, SyncStatus};
 use crate::state::AppState;
 use crate::web::api::orders::OrdersQuery;
@@ -24,7 +24,7 @@ use crate::web::session::{self, FlashKind};
 #[template(path = "admin/orders.html")]
 struct OrdersPage {
     ctx: PageContext,
-    orders: Paged<OrderView>,
+    orders: CursorPage<OrderView>,
     status: String,
     forward_state: String,
     q: String,
@@ -34,6 +34,12 @@ struct OrdersPage {
     from: String,
     to: String,
     user_id: String,
+    provider_id: String,
+    needs_review: bool,
+    /// Providers to filter by: id and name.
+    providers: Vec<(i64, String)>,
+    /// The filters the Newer and Older links carry.
+    filters: String,
 }
 
 #[get("/admin/orders")]
@@ -43,10 +49,19 @@ pub async fn list(
     PageAdmin(admin): PageAdmin,
     query: web::Query<OrdersQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let page = PageRequest::parse(&query.page)?;
+    let page = ListRequest::parse(&query.page)?;
     let filter = query.filter()?;
-    let orders = state
-        .run(move |s| orders::list(&mut *s.conn()?, &filter, page, true))
+    let needs_review = filter.needs_review;
+    let (orders, providers) = state
+        .run(move |s| {
+            let mut conn = s.conn()?;
+            let orders = orders::list(&mut conn, &filter, page, true)?;
+            let providers = crate::service::providers::list(&mut conn)?
+                .into_iter()
+                .map(|p| (p.id, p.name))
+                .collect();
+            Ok((orders, providers))
+        })
         .await?;
     let page = OrdersPage {
         ctx: PageContext::new(&session, &state, Some(&admin)),
@@ -60,6 +75,10 @@ pub async fn list(
         from: query.from.clone().unwrap_or_default(),
         to: query.to.clone().unwrap_or_default(),
         user_id: query.user_id.clone().unwrap_or_default(),
+        provider_id: query.provider_id.clone().unwrap_or_default(),
+        needs_review,
+        providers,
+        filters: query.link_query(),
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -235,7 +254,9 @@ pub async fn resolve(
 #[template(path = "admin/review.html")]
 struct ReviewPage {
     ctx: PageContext,
-    orders: Paged<OrderView>,
+    orders: CursorPage<OrderView>,
+    /// The page size the Newer and Older links carry.
+    filters: String,
 }
 
 #[get("/admin/review")]
@@ -243,9 +264,9 @@ pub async fn review(
     session: Session,
     state: web::Data<AppState>,
     PageAdmin(admin): PageAdmin,
-    query: web::Query<crate::service::pagination::PageQuery>,
+    query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let page = PageRequest::parse(&query)?;
+    let page = ListRequest::parse(&query)?;
     let filter = crate::db::orders::OrderFilter {
         needs_review: true,
         ..Default::default()
@@ -256,6 +277,7 @@ pub async fn review(
     let page = ReviewPage {
         ctx: PageContext::new(&session, &state, Some(&admin)),
         orders,
+        filters: link_query(&[("perPage", query.per_page.as_deref())]),
     };
     Ok(render(StatusCode::OK, &page))
 }

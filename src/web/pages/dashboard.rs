@@ -26,8 +26,8 @@ pub async fn dashboard(
     PageUser(account): PageUser,
 ) -> Result<HttpResponse, PageError> {
     let user_id = account.id;
-    let (transactions, _) = state
-        .run(move |s| Ok(db::ledger::page_for_user(&mut *s.conn()?, user_id, 0, 5)?))
+    let transactions = state
+        .run(move |s| Ok(db::ledger::latest_for_user(&mut *s.conn()?, user_id, 5)?))
         .await?;
     let page = DashboardPage {
         ctx: PageContext::new(&session, &state, Some(&account)),

@@ -15,7 +15,7 @@ use crate::error::AppError;
 use crate::service::accounts::Account;
 use crate::service::catalog::{self, PublicCatalog};
 use crate::service::orders::{self, OrderDraft, OrderView, MAX_ORDERS_PER_REQUEST};
-use crate::service::pagination::{PageQuery, PageRequest, Paged};
+use crate::service::pagination::{link_query, CursorPage, ListQuery, ListRequest};
 use crate::state::AppState;
 use crate::web::api::orders::OrdersQuery;
 use crate::web::auth::PageUser;
@@ -238,10 +238,12 @@ pub async fn mass_place(
 #[template(path = "orders/list.html")]
 struct OrdersPage {
     ctx: PageContext,
-    orders: Paged<OrderView>,
+    orders: CursorPage<OrderView>,
     status: String,
     q: String,
     statuses: [OrderStatus; 6],
+    /// The filters the Newer and Older links carry.
+    filters: String,
 }
 
 #[get("/orders")]
@@ -251,7 +253,7 @@ pub async fn list(
     PageUser(account): PageUser,
     query: web::Query<OrdersQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let page = PageRequest::parse(&query.page)?;
+    let page = ListRequest::parse(&query.page)?;
     let filter = OrderFilter {
         user_id: Some(account.id),
         provider_id: None,
@@ -267,6 +269,7 @@ pub async fn list(
         status: query.status.clone().unwrap_or_default(),
         q: query.q.clone().unwrap_or_default(),
         statuses: OrderStatus::ALL,
+        filters: query.link_query(),
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -310,7 +313,9 @@ pub async fn detail(
 #[template(path = "transactions.html")]
 struct TransactionsPage {
     ctx: PageContext,
-    rows: Paged<db::models::LedgerRow>,
+    rows: CursorPage<db::models::LedgerRow>,
+    /// The page size the Newer and Older links carry.
+    filters: String,
 }
 
 impl db::models::LedgerRow {
@@ -328,23 +333,17 @@ pub async fn transactions(
     session: Session,
     state: web::Data<AppState>,
     PageUser(account): PageUser,
-    query: web::Query<PageQuery>,
+    query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let request = PageRequest::parse(&query)?;
+    let request = ListRequest::parse(&query)?;
     let user_id = account.id;
-    let (rows, total) = state
-        .run(move |s| {
-            Ok(db::ledger::page_for_user(
-                &mut *s.conn()?,
-                user_id,
-                request.offset(),
-                request.limit(),
-            )?)
-        })
+    let rows = state
+        .run(move |s| crate::service::balance::transactions(&mut *s.conn()?, user_id, request))
         .await?;
     let page = TransactionsPage {
         ctx: PageContext::new(&session, &state, Some(&account)),
-        rows: Paged::new(rows, request, total),
+        rows,
+        filters: link_query(&[("perPage", query.per_page.as_deref())]),
     };
     Ok(render(StatusCode::OK, &page))
 }

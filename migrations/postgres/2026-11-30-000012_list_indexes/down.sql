@@ -1,0 +1,10 @@
+DROP INDEX IF EXISTS orders_link_trgm_idx;
+CREATE INDEX orders_created_at_idx ON orders (created_at);
+DROP INDEX orders_created_idx;
+DROP INDEX orders_needs_review_idx;
+DROP INDEX orders_manual_idx;
+CREATE INDEX orders_provider_idx ON orders (provider_id);
+DROP INDEX orders_provider_id_idx;
+CREATE INDEX orders_status_idx ON orders (status);
+DROP INDEX orders_status_id_idx;
+DROP INDEX orders_user_status_idx;

@@ -1,0 +1,13 @@
+DROP TRIGGER orders_link_fts_update;
+DROP TRIGGER orders_link_fts_delete;
+DROP TRIGGER orders_link_fts_insert;
+DROP TABLE orders_link_fts;
+CREATE INDEX orders_created_at_idx ON orders (created_at);
+DROP INDEX orders_created_idx;
+DROP INDEX orders_needs_review_idx;
+DROP INDEX orders_manual_idx;
+CREATE INDEX orders_provider_idx ON orders (provider_id);
+DROP INDEX orders_provider_id_idx;
+CREATE INDEX orders_status_idx ON orders (status);
+DROP INDEX orders_status_id_idx;
+DROP INDEX orders_user_status_idx;
