@@ -1,13 +1,15 @@
 //! Benchmarks (issue 5): order intake through `POST /api/user/create-orders`, the same
 //! machine's bare limit (an actix handler doing one insert transaction), and forwarding
 //! throughput against provider-sim at a fixed latency. Issue 6: status-sync throughput
-//! over many accepted orders (phase `sync`, not run by default). Results and how to read
-//! them are in `BENCHMARKS.md`.
+//! over many accepted orders (phase `sync`, not run by default). Issue 13: the list pages
+//! at a million orders (phase `pages`, not run by default). Results and how to read them
+//! are in `BENCHMARKS.md`.
 //!
 //! ```sh
 //! cargo bench --bench orders                                                        # SQLite
 //! BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo bench --bench orders  # PostgreSQL
 //! BENCH_PHASES=sync cargo bench --bench orders                                      # status sync
+//! BENCH_PHASES=pages cargo bench --bench orders                                     # list pages
 //! ```
 //!
 //! On PostgreSQL a fresh database `smm_bench_<random>` is created on that server and
@@ -18,21 +20,26 @@
 //! (200) orders forwarded, `BENCH_LOADGEN` (`async`: one thread, one task and one
 //! keep-alive connection per concurrent client; `threads`: one OS thread with its own
 //! `reqwest::blocking` client per concurrent client), `BENCH_PHASES`
-//! (`intake,v2,spread,bare,forward` by default; a list runs only those, `sync` included),
-//! `BENCH_SYNC_ORDERS` (100000) accepted orders in the sync phase, `BENCH_SYNC_ROUNDS` (2)
-//! rounds: the first changes every order, the others find nothing changed.
+//! (`intake,v2,spread,bare,forward` by default; a list runs only those, `sync` and `pages`
+//! included), `BENCH_SYNC_ORDERS` (100000) accepted orders in the sync phase,
+//! `BENCH_SYNC_ROUNDS` (2) rounds: the first changes every order, the others find nothing
+//! changed; `BENCH_PAGES_ORDERS` (1000000) orders seeded in the pages phase (and three
+//! ledger rows each), `BENCH_PAGES_REQUESTS` (300) requests per list request and mode,
+//! `BENCH_PAGES_SECONDS` (10) at most per mode, `BENCH_PAGES_CONCURRENCY` (4) clients of the
+//! concurrent mode; `BENCH_KEEP_DB=1` keeps the bench's database.
 //!
 //! Phases: `intake` — every client orders as the same customer; `v2` — the same through
 //! `/api/v2` `action=add` with the customer's API key; `spread` — client `i`
 //! orders as customer `i` (so no two transactions update the same balance row); `bare`
 //! — the bare limit; `forward` — forwarding throughput; `sync` — `BENCH_SYNC_ROUNDS`
 //! status-sync rounds over `BENCH_SYNC_ORDERS` accepted orders (its own database,
-//! provider-sim and app).
+//! provider-sim and app); `pages` — the order and transaction lists over a seeded million
+//! orders (its own database, provider-sim and app).
 //!
 //! Modules, one per concern: `knobs` (the settings), `app` (database, app, catalogue,
 //! customers), `cpu` (/proc accounting), `loadgen` (the load generator and percentiles),
 //! `report` (the order phases' table); one per phase: `intake` (intake and spread), `v2`,
-//! `bare`, `forward`, `sync`.
+//! `bare`, `forward`, `sync`, `pages`.
 
 mod app;
 mod bare;

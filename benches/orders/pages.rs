@@ -309,10 +309,9 @@ fn seed(app: &App, big: i64, n: i64) -> Seeded {
     } else {
         "substr(lower(hex(randomblob(6))), 1, 11)"
     };
-    // h picks the order's fate: 60 % completed, 10 % in progress, 8 % pending, 4 % partial,
-    // 3 % canceled, 3 % rejected (failed), 6 % manual (half of them placed by an admin),
-    // 5.5 % accepted and completed, 0.1 % unknown and 0.4 % flagged by sync (the review
-    // queue).
+    // h picks the order's fate: accepted and 60 % completed, 10 % in progress, 8 % pending,
+    // 4 % partial, 3 % canceled; 3 % rejected (failed); 6 % manual (half of them placed by
+    // an admin); 5.9 % accepted and completed, 0.4 % of all flagged by sync; 0.1 % unknown.
     let select = format!(
         "SELECT CASE WHEN g % 10 = 0 THEN {big} ELSE {first} + g % {SEED_CUSTOMERS} END, {service_id}, \
            CASE WHEN h >= 880 AND h < 940 THEN NULL ELSE {provider_id} END, {provider_service_id}, \

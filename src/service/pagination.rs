@@ -250,6 +250,11 @@ impl<T> CursorPage<T> {
         self.prev_after.map(|id| href(filters, &format!("after={id}")))
     }
 
+    /// Whether the page has a neighbour to link to (a pager worth showing).
+    pub fn has_links(&self) -> bool {
+        self.next_before.is_some() || self.prev_after.is_some() || !self.first_page
+    }
+
     /// The link back to the newest page, from any other.
     pub fn newest_href(&self, filters: &str) -> Option<String> {
         (!self.first_page).then(|| href(filters, ""))

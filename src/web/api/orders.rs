@@ -115,9 +115,7 @@ impl OrdersQuery {
             search: non_empty(&self.q),
         })
     }
-}
 
-impl OrdersQuery {
     /// The filters and page size as a query string, for a page's Newer and Older links.
     pub fn link_query(&self) -> String {
         link_query(&[
