@@ -1,9 +1,10 @@
 //! Benchmarks (issue 5): order intake through `POST /api/user/create-orders`, the same
 //! machine's bare limit (an actix handler doing one insert transaction), and forwarding
 //! throughput against provider-sim at a fixed latency. Issue 6: status-sync throughput
-//! over many accepted orders (phase `sync`, not run by default). Issue 13: the list pages
-//! at a million orders (phase `pages`, not run by default). Results and how to read them
-//! are in `BENCHMARKS.md`.
+//! over many accepted orders (phase `sync`, not run by default). Issue 13: intake at a
+//! fixed rate (phase `paced`), forwarding while a sync round runs (`starve`), the `serve`
+//! binary's memory (`rss`) and the list pages at a million orders (`pages`); the last
+//! three only when listed. Results and how to read them are in `BENCHMARKS.md`.
 //!
 //! ```sh
 //! cargo bench --bench orders                                                        # SQLite
@@ -20,8 +21,9 @@
 //! (200) orders forwarded, `BENCH_LOADGEN` (`async`: one thread, one task and one
 //! keep-alive connection per concurrent client; `threads`: one OS thread with its own
 //! `reqwest::blocking` client per concurrent client), `BENCH_PHASES`
-//! (`intake,v2,spread,bare,forward` by default; a list runs only those, `sync` and `pages`
-//! included), `BENCH_SYNC_ORDERS` (100000) accepted orders in the sync phase,
+//! (`intake,v2,spread,bare,paced,forward` by default; a list runs only those, `sync`,
+//! `starve`, `rss` and `pages` included), `BENCH_PACED_RATE` (0: half the bare rate)
+//! requests/s of the `paced` phase, `BENCH_SYNC_ORDERS` (100000) accepted orders in the sync phase,
 //! `BENCH_SYNC_ROUNDS` (2) rounds: the first changes every order, the others find nothing
 //! changed; `BENCH_PAGES_ORDERS` (1000000) orders seeded in the pages phase (and three
 //! ledger rows each), `BENCH_PAGES_REQUESTS` (300) requests per list request and mode,
@@ -31,7 +33,10 @@
 //! Phases: `intake` — every client orders as the same customer; `v2` — the same through
 //! `/api/v2` `action=add` with the customer's API key; `spread` — client `i`
 //! orders as customer `i` (so no two transactions update the same balance row); `bare`
-//! — the bare limit; `forward` — forwarding throughput; `sync` — `BENCH_SYNC_ROUNDS`
+//! — the bare limit; `paced` — the one-customer intake in open loop at a fixed rate, its
+//! latency from each request's scheduled start; `forward` — forwarding throughput;
+//! `starve` — forwarding while a round over `BENCH_SYNC_ORDERS` orders runs; `rss` — the
+//! `serve` binary's resident set idle and under the intake load; `sync` — `BENCH_SYNC_ROUNDS`
 //! status-sync rounds over `BENCH_SYNC_ORDERS` accepted orders (its own database,
 //! provider-sim and app); `pages` — the order and transaction lists over a seeded million
 //! orders (its own database, provider-sim and app).
@@ -39,7 +44,7 @@
 //! Modules, one per concern: `knobs` (the settings), `app` (database, app, catalogue,
 //! customers), `cpu` (/proc accounting), `loadgen` (the load generator and percentiles),
 //! `report` (the order phases' table); one per phase: `intake` (intake and spread), `v2`,
-//! `bare`, `forward`, `sync`, `pages`.
+//! `bare`, `forward`, `sync`, `starve`, `rss`, `pages`; `intake` also holds `paced`.
 
 mod app;
 mod bare;
