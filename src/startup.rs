@@ -140,11 +140,13 @@ fn run_server(listener: TcpListener, state: AppState) -> std::io::Result<Server>
             .wrap(sessions)
             .wrap(middleware::from_fn(crate::web::rate_limit::limit))
             .wrap(headers::security_headers(cookie_secure))
+            .wrap(middleware::from_fn(crate::web::request_id::assign))
             // The path without the query string: API v2 clients may send their key there.
             .wrap(
-                middleware::Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
+                middleware::Logger::new("%a \"%{method}xi %U\" %s %b %Dms id=%{x-request-id}o")
                     .custom_request_replace("method", |req| req.method().to_string())
-                    .exclude("/healthz"),
+                    .exclude("/healthz")
+                    .exclude("/readyz"),
             )
             .configure(routes::configure)
     })

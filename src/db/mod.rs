@@ -186,6 +186,17 @@ pub fn migrate(pool: &DbPool) -> Result<usize, DbSetupError> {
     applied.map_err(|e| DbSetupError::Migrate(e.to_string()))
 }
 
+/// Whether migrations this build carries are not applied to the database yet (`None`:
+/// the database cannot be asked).
+pub fn migrations_pending(pool: &DbPool) -> Option<bool> {
+    let mut conn = pool.get().ok()?;
+    let pending = match &mut **conn {
+        DbConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+        DbConnection::Postgres(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+    };
+    pending.ok()
+}
+
 /// True when the database answers a trivial query.
 pub fn ping(pool: &DbPool) -> bool {
     match pool.get() {

@@ -7,6 +7,7 @@ pub mod forms;
 pub mod headers;
 pub mod pages;
 pub mod rate_limit;
+pub mod request_id;
 pub mod routes;
 pub mod session;
 

@@ -50,7 +50,7 @@ impl RateLimiter {
 }
 
 fn exempt(path: &str) -> bool {
-    path == "/healthz" || path.starts_with("/static/")
+    path == "/healthz" || path == "/readyz" || path.starts_with("/static/")
 }
 
 /// Answers 429 itself (a response, not an error) so the outer middleware still adds

@@ -7,6 +7,7 @@ use super::{api, assets, pages};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(api::extractor_config)
         .service(api::health::healthz)
+        .service(api::health::readyz)
         .service(assets::asset)
         // API v2 for resellers and child panels
         .configure(api::v2::routes)

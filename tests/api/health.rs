@@ -17,6 +17,63 @@ fn healthz_is_ok_while_the_database_answers() {
     assert_eq!(body["database"], "ok");
 }
 
+#[test]
+fn readyz_says_ready_once_migrated_and_not_when_the_database_is_gone() {
+    let app = spawn_app();
+    let body = json(app.api().get("/readyz", None), 200);
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["migrations"], "current");
+    // As if this build were newer than the schema: its last migration not applied.
+    {
+        use diesel::connection::SimpleConnection;
+        let mut conn = app.state.conn().unwrap();
+        conn.batch_execute(
+            "DELETE FROM __diesel_schema_migrations WHERE version = (SELECT MAX(version) FROM __diesel_schema_migrations)",
+        )
+        .unwrap();
+    }
+    let body = json(app.api().get("/readyz", None), 503);
+    assert_eq!(body["migrations"], "pending", "{body}");
+
+    let (app, proxy, db) = behind_a_proxy(&[]);
+    assert_eq!(app.api().get("/readyz", None).status(), 200);
+    proxy.cut();
+    let body = json(app.api().get("/readyz", None), 503);
+    assert_eq!(body["status"], "not_ready");
+    assert_eq!(body["database"], "unreachable");
+    drop(app);
+    drop(db);
+}
+
+#[test]
+fn every_answer_carries_a_request_id_and_a_plausible_callers_id_is_kept() {
+    let app = spawn_app();
+    smm_panel::provider::client::install_crypto_provider();
+    let client = reqwest::blocking::Client::new();
+    let id_of =
+        |response: &reqwest::blocking::Response| response.headers()["x-request-id"].to_str().unwrap().to_string();
+    let first = client.get(app.url("/login")).send().unwrap();
+    let second = client.get(app.url("/login")).send().unwrap();
+    let (a, b) = (id_of(&first), id_of(&second));
+    assert_eq!(a.len(), 16, "{a}");
+    assert_ne!(a, b, "each request its own id");
+    // A proxy's id is kept, on errors too; one that could forge log lines is replaced.
+    let kept = client
+        .get(app.url("/api/user/me"))
+        .header("X-Request-Id", "edge-7f3a.1")
+        .send()
+        .unwrap();
+    assert_eq!(kept.status(), 401);
+    assert_eq!(id_of(&kept), "edge-7f3a.1");
+    let replaced = client
+        .get(app.url("/login"))
+        .header("X-Request-Id", "evil id\" injected")
+        .send()
+        .unwrap();
+    assert_ne!(id_of(&replaced), "evil id\" injected");
+    assert_eq!(id_of(&replaced).len(), 16);
+}
+
 /// A TCP proxy to PostgreSQL that a test can cut, like a network outage.
 struct CuttableProxy {
     port: u16,
