@@ -120,7 +120,7 @@ pub fn post(conn: &mut DbConnection, posting: &Posting<'_>) -> QueryResult<Posti
 /// transaction, a few hundred per statement.
 pub fn append(conn: &mut DbConnection, rows: &[NewLedgerRow<'_>]) -> QueryResult<usize> {
     let mut written = 0;
-    for chunk in rows.chunks(super::ROWS_PER_INSERT) {
+    for chunk in rows.chunks(super::ROWS_PER_STATEMENT) {
         written += on_backend!(conn, |c| diesel::insert_into(ledger_entries::table)
             .values(chunk)
             .execute(c))?;
@@ -198,7 +198,7 @@ pub fn sum_for_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<i64> {
 /// The ledger sums of many orders in one query (orders without rows are absent).
 pub fn sums_for_orders(conn: &mut DbConnection, order_ids: &[i64]) -> QueryResult<std::collections::HashMap<i64, i64>> {
     let mut sums = std::collections::HashMap::with_capacity(order_ids.len());
-    for chunk in order_ids.chunks(super::ROWS_PER_INSERT) {
+    for chunk in order_ids.chunks(super::ROWS_PER_STATEMENT) {
         let rows: Vec<(Option<i64>, Option<i64>)> = ledger_entries::table
             .filter(ledger_entries::order_id.eq_any(chunk))
             .group_by(ledger_entries::order_id)

@@ -207,9 +207,10 @@ pub fn ping(pool: &DbPool) -> bool {
 
 pub use clock::now;
 
-/// Rows per multi-row `INSERT`: well under SQLite's and PostgreSQL's bind-parameter
-/// limits for the widest table written this way (orders, 17 columns).
-pub const ROWS_PER_INSERT: usize = 500;
+/// Rows per multi-row statement (an `INSERT`, the sync's `UPDATE … FROM (VALUES …)`,
+/// an `IN` list): well under SQLite's and PostgreSQL's bind-parameter limits for the
+/// widest row written this way (orders, 17 columns).
+pub const ROWS_PER_STATEMENT: usize = 500;
 
 thread_local! {
     /// A write to the catalogue or settings is waiting for its transaction to commit.

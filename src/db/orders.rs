@@ -18,7 +18,7 @@ use crate::on_backend;
 /// rather than trusting the order `RETURNING` yields them in).
 pub fn insert_many(conn: &mut DbConnection, rows: &[NewOrderRow<'_>]) -> QueryResult<Vec<OrderRow>> {
     let mut stored = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(super::ROWS_PER_INSERT) {
+    for chunk in rows.chunks(super::ROWS_PER_STATEMENT) {
         let mut part: Vec<OrderRow> = on_backend!(conn, |c| diesel::insert_into(orders::table)
             .values(chunk)
             .returning(OrderRow::as_returning())
@@ -31,7 +31,7 @@ pub fn insert_many(conn: &mut DbConnection, rows: &[NewOrderRow<'_>]) -> QueryRe
 
 pub fn insert_extras(conn: &mut DbConnection, extras: &[super::models::OrderExtras]) -> QueryResult<usize> {
     let mut written = 0;
-    for chunk in extras.chunks(super::ROWS_PER_INSERT) {
+    for chunk in extras.chunks(super::ROWS_PER_STATEMENT) {
         written += on_backend!(conn, |c| diesel::insert_into(super::schema::order_extras::table)
             .values(chunk)
             .execute(c))?;
@@ -567,24 +567,17 @@ pub struct SyncWrite {
     pub last_status_check: Option<NaiveDateTime>,
 }
 
-#[derive(QueryableByName)]
-struct UpdatedId {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    id: i64,
-}
-
 /// Writes many status replies, each only if its order is still at the version read
 /// (the rest are left alone); returns the ids written. PostgreSQL gets one
 /// `UPDATE … FROM (VALUES …)` per few hundred orders: one round trip and one plan
 /// instead of one per order. SQLite, in this process, runs the guarded update per
 /// order (the same statement each time, no round trips to save).
 pub fn sync_update_many(conn: &mut DbConnection, writes: &[SyncWrite]) -> QueryResult<Vec<i64>> {
-    use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
     let now = super::now();
     let mut written = Vec::with_capacity(writes.len());
     match conn {
         DbConnection::Postgres(c) => {
-            for chunk in writes.chunks(super::ROWS_PER_INSERT) {
+            for chunk in writes.chunks(super::ROWS_PER_STATEMENT) {
                 let values = (0..chunk.len())
                     .map(|i| {
                         let p = i * 7;
@@ -620,7 +613,7 @@ pub fn sync_update_many(conn: &mut DbConnection, writes: &[SyncWrite]) -> QueryR
                         .bind::<Nullable<BigInt>, _>(w.remains)
                         .bind::<Nullable<Timestamp>, _>(w.last_status_check);
                 }
-                let ids: Vec<UpdatedId> = query.bind::<Timestamp, _>(now).load(c)?;
+                let ids: Vec<IdRow> = query.bind::<Timestamp, _>(now).load(c)?;
                 written.extend(ids.into_iter().map(|r| r.id));
             }
         }

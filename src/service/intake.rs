@@ -212,24 +212,23 @@ fn commit(pool: &DbPool, wake: &Wake, batch: Vec<Envelope>) {
 /// Writes `jobs` inside the caller's transaction: each request's debit, then all their
 /// orders, ledger rows and extras. A request refused for its balance wrote nothing.
 pub fn write(conn: &mut DbConnection, jobs: &[&Job]) -> diesel::QueryResult<Vec<Outcome>> {
-    // The balance after each accepted request's debit (`None`: nothing to charge).
-    let mut accepted: Vec<Result<Option<Money>, BalanceRefusal>> = Vec::with_capacity(jobs.len());
+    // Each accepted request's balance just before its debit (`None`: nothing to charge).
+    let mut accepted: Vec<Result<Option<i64>, BalanceRefusal>> = Vec::with_capacity(jobs.len());
     for job in jobs {
         let total = job.total();
         accepted.push(if total.is_zero() {
             Ok(None)
         } else {
-            db::ledger::move_balance(conn, job.user_id, Money::from_micros(-total.micros()), false)?.map(Some)
+            db::ledger::move_balance(conn, job.user_id, Money::from_micros(-total.micros()), false)?
+                .map(|after| Some(after.micros() + total.micros()))
         });
     }
     let now = db::now();
-    let placing = || {
-        jobs.iter()
-            .zip(&accepted)
-            .filter(|(_, a)| a.is_ok())
-            .map(|(job, _)| *job)
-    };
-    let rows: Vec<NewOrderRow<'_>> = placing()
+    let rows: Vec<NewOrderRow<'_>> = jobs
+        .iter()
+        .zip(&accepted)
+        .filter(|(_, accepted)| accepted.is_ok())
+        .map(|(job, _)| *job)
         .flat_map(|job| {
             job.orders.iter().map(move |o| NewOrderRow {
                 user_id: job.user_id,
@@ -263,8 +262,8 @@ pub fn write(conn: &mut DbConnection, jobs: &[&Job]) -> diesel::QueryResult<Vec<
     let mut ledger = Vec::new();
     let mut extras = Vec::new();
     for (job, accepted) in jobs.iter().zip(accepted) {
-        let balance_after = match accepted {
-            Ok(balance_after) => balance_after,
+        let mut running = match accepted {
+            Ok(balance_before) => balance_before,
             Err(refusal) => {
                 outcomes.push(Err(refusal));
                 continue;
@@ -272,7 +271,6 @@ pub fn write(conn: &mut DbConnection, jobs: &[&Job]) -> diesel::QueryResult<Vec<
         };
         let placed: Vec<OrderRow> = stored.by_ref().take(job.orders.len()).collect();
         // Each order's row carries the balance as it stood after that order's charge.
-        let mut running = balance_after.map(|after| after.micros() + job.total().micros());
         for (order, row) in job.orders.iter().zip(&placed) {
             if let (Some(balance), false) = (running.as_mut(), order.charge.is_zero()) {
                 *balance -= order.charge.micros();

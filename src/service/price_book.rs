@@ -31,8 +31,8 @@ pub struct PriceBook {
 }
 
 impl PriceBook {
-    fn load(conn: &mut DbConnection) -> AppResult<Self> {
-        let version = db::catalog::version(conn)?;
+    /// The rows as of `version` or newer (`version` read before them).
+    fn load(conn: &mut DbConnection, version: i64) -> AppResult<Self> {
         let services = db::catalog::services_with_category_state(conn)?
             .into_iter()
             .map(|(service, category_enabled)| (service.id, (service, category_enabled)))
@@ -94,7 +94,7 @@ impl PriceBooks {
             .map(|c| Arc::clone(&c.book));
         let book = match unchanged {
             Some(book) => book,
-            None => Arc::new(PriceBook::load(&mut conn)?),
+            None => Arc::new(PriceBook::load(&mut conn, version)?),
         };
         *self.cached.write().unwrap_or_else(|p| p.into_inner()) = Some(Cached {
             book: Arc::clone(&book),
