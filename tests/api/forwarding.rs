@@ -144,14 +144,7 @@ fn manual_service_orders_wait_for_an_admin() {
     let app = spawn_app();
     let shop = app.shop(sim_args("manual-key-1"));
     let service = app.service_id(&shop, "1");
-    json(
-        app.api().patch(
-            &format!("/api/admin/services/{service}"),
-            &json!({"mode": "manual"}),
-            Some(&shop.admin_token),
-        ),
-        200,
-    );
+    app.set_service_mode(&shop.admin_token, service, "manual");
     let (_, token) = app.customer("manual@example.com", "100");
     let ids = place(&app, &token, service, "manual", 1);
     std::thread::sleep(Duration::from_millis(500));

@@ -445,6 +445,18 @@ impl TestApp {
         }
     }
 
+    /// Switches a service to `mode` (`auto` or `manual`) as the admin.
+    pub fn set_service_mode(&self, admin: &str, service: i64, mode: &str) {
+        json(
+            self.api().patch(
+                &format!("/api/admin/services/{service}"),
+                &serde_json::json!({ "mode": mode }),
+                Some(admin),
+            ),
+            200,
+        );
+    }
+
     /// The panel's id of the service imported from the simulator's service `sim_id`.
     pub fn service_id(&self, shop: &Shop, sim_id: &str) -> i64 {
         let services = json(self.api().get("/api/admin/services", Some(&shop.admin_token)), 200);

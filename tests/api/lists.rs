@@ -20,14 +20,7 @@ fn lists() -> Lists {
     let app = spawn_app();
     let shop = app.shop(sim_args("lists-key"));
     let service = app.service_id(&shop, "1");
-    json(
-        app.api().patch(
-            &format!("/api/admin/services/{service}"),
-            &json!({"mode": "manual"}),
-            Some(&shop.admin_token),
-        ),
-        200,
-    );
+    app.set_service_mode(&shop.admin_token, service, "manual");
     let (user, token) = app.customer("lister@example.com", "100000");
     Lists {
         app,

@@ -257,14 +257,7 @@ fn sync_requests_are_checked_and_the_live_status_endpoint_reflects_changes() {
         ),
         "not_found"
     );
-    json(
-        api.patch(
-            &format!("/api/admin/services/{service}"),
-            &json!({"mode": "manual"}),
-            Some(admin),
-        ),
-        200,
-    );
+    app.set_service_mode(admin, service, "manual");
     let manual = json(
         api.post(
             "/api/user/create-orders",
@@ -312,14 +305,7 @@ fn sync_requests_are_checked_and_the_live_status_endpoint_reflects_changes() {
         &app,
         &token,
         {
-            json(
-                api.patch(
-                    &format!("/api/admin/services/{service}"),
-                    &json!({"mode": "auto"}),
-                    Some(admin),
-                ),
-                200,
-            );
+            app.set_service_mode(admin, service, "auto");
             service
         },
         &["https://x.com/refresh".into()],
