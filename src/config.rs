@@ -113,6 +113,29 @@ pub struct Config {
     pub panel_currency: String,
     /// bcrypt work factor (`BCRYPT_COST`, default 12; tests lower it to keep the suite fast).
     pub bcrypt_cost: u32,
+    /// Whether the panel measures itself (`METRICS`, default on): `/metrics`, the
+    /// request counters and the System page's history.
+    pub metrics: bool,
+    /// A bearer token a Prometheus scraper presents at `/metrics` (`METRICS_TOKEN`).
+    pub metrics_token: Option<MetricsToken>,
+}
+
+/// `METRICS_TOKEN`: compared in constant time, never printed.
+#[derive(Clone)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// Whether `given` is this token.
+    pub fn matches(&self, given: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        self.0.as_bytes().ct_eq(given.as_bytes()).into()
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(***)")
+    }
 }
 
 impl Config {
@@ -183,6 +206,14 @@ impl Config {
         }
 
         let bcrypt_cost = parse_number::<u32>(&get, "BCRYPT_COST", 12, 4, 16)?;
+        let metrics = parse_bool(&get, "METRICS", true)?;
+        let metrics_token = get("METRICS_TOKEN").map(|t| MetricsToken(t.trim().to_string()));
+        if metrics_token.as_ref().is_some_and(|t| t.0.len() < 16) {
+            return Err(ConfigError::new(
+                "METRICS_TOKEN",
+                "must be at least 16 characters (a random string, e.g. `openssl rand -hex 16`)",
+            ));
+        }
 
         Ok(Self {
             data_dir,
@@ -202,6 +233,8 @@ impl Config {
             cookie_secure,
             panel_currency,
             bcrypt_cost,
+            metrics,
+            metrics_token,
         })
     }
 

@@ -108,6 +108,9 @@ struct ErrorBody<'a> {
     /// The order as it now is, with `order_changed`.
     #[serde(skip_serializing_if = "Option::is_none")]
     order: Option<&'a serde_json::Value>,
+    /// The request's `X-Request-Id`, to quote when reporting a problem.
+    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -155,6 +158,7 @@ impl ResponseError for AppError {
                 Self::Stale { current, .. } => Some(current),
                 _ => None,
             },
+            request_id: crate::web::request_id::current(),
         })
     }
 }

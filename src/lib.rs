@@ -11,5 +11,6 @@ pub mod provider;
 pub mod service;
 pub mod startup;
 pub mod state;
+pub mod telemetry;
 pub mod web;
 pub mod worker;

@@ -43,7 +43,16 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,actix_server=warn")).init();
+    // `.env` may set LOG_FORMAT and RUST_LOG too.
+    let _ = dotenvy::dotenv();
+    let log_format = match smm_panel::telemetry::logging::Format::parse(std::env::var("LOG_FORMAT").ok().as_deref()) {
+        Ok(format) => format,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    smm_panel::telemetry::logging::init(log_format);
     smm_panel::provider::client::install_crypto_provider();
     if let Command::ProviderSim(args) = cli.command {
         // The simulator needs none of the panel's configuration.

@@ -125,6 +125,10 @@ fn run_server(listener: TcpListener, state: AppState) -> std::io::Result<Server>
     let limiter = web::Data::new(crate::web::rate_limit::RateLimiter::new(
         state.config.rate_limit_per_min,
     ));
+    let measure = state.config.metrics;
+    if measure {
+        crate::telemetry::install();
+    }
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
@@ -148,6 +152,10 @@ fn run_server(listener: TcpListener, state: AppState) -> std::io::Result<Server>
                     .exclude("/healthz")
                     .exclude("/readyz"),
             )
+            .wrap(middleware::Condition::new(
+                measure,
+                middleware::from_fn(crate::web::metrics::record),
+            ))
             .configure(routes::configure)
     })
     .listen(listener)?

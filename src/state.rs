@@ -66,7 +66,8 @@ impl AppState {
         T: Send + 'static,
     {
         let state = self.clone();
-        actix_web::web::block(move || f(&state)).await?
+        let request_id = crate::web::request_id::current();
+        actix_web::web::block(move || crate::web::request_id::on_this_thread(request_id, || f(&state))).await?
     }
 
     /// Runs `f` in one database transaction off the executor.

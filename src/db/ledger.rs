@@ -119,6 +119,20 @@ pub fn post(conn: &mut DbConnection, posting: &Posting<'_>) -> QueryResult<Posti
 /// Appends rows whose balance moves were made with `move_balance` in this
 /// transaction, a few hundred per statement.
 pub fn append(conn: &mut DbConnection, rows: &[NewLedgerRow<'_>]) -> QueryResult<usize> {
+    if !rows.is_empty() {
+        let mut kinds: Vec<(String, u64)> = Vec::new();
+        for row in rows {
+            match kinds.iter_mut().find(|(kind, _)| kind == row.kind) {
+                Some((_, n)) => *n += 1,
+                None => kinds.push((row.kind.to_string(), 1)),
+            }
+        }
+        super::after_commit(conn, move || {
+            for (kind, n) in kinds {
+                crate::telemetry::ledger_postings(&kind, n);
+            }
+        });
+    }
     let mut written = 0;
     for chunk in rows.chunks(super::ROWS_PER_STATEMENT) {
         written += on_backend!(conn, |c| diesel::insert_into(ledger_entries::table)

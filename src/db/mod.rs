@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod clock;
 pub mod keyset;
 pub mod ledger;
+pub mod metrics;
 pub mod models;
 pub mod orders;
 pub mod providers;
@@ -172,8 +173,23 @@ pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, DbSetupError>
         .max_size(max_size)
         .connection_timeout(Duration::from_secs(10))
         .connection_customizer(Box::new(SqlitePragmas))
+        .event_handler(Box::new(PoolEvents))
         .build(manager)?;
     Ok(pool)
+}
+
+/// Tells the metrics how long callers wait for a connection, and when they give up.
+#[derive(Debug)]
+struct PoolEvents;
+
+impl diesel::r2d2::HandleEvent for PoolEvents {
+    fn handle_checkout(&self, event: diesel::r2d2::event::CheckoutEvent) {
+        crate::telemetry::pool_wait(event.duration());
+    }
+
+    fn handle_timeout(&self, _event: diesel::r2d2::event::TimeoutEvent) {
+        crate::telemetry::pool_timeout();
+    }
 }
 
 /// Applies every pending migration of the pool's backend; running it again is a no-op.
@@ -251,6 +267,34 @@ fn end_catalog_write(committed: bool) {
     }
 }
 
+thread_local! {
+    /// What to do once the outermost transaction commits (counting what it wrote).
+    static AFTER_COMMIT: std::cell::RefCell<Vec<Box<dyn FnOnce()>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` when what `conn` wrote is committed: at the outermost transaction's commit
+/// (never, if it rolls back), or now outside a transaction. For metrics that must
+/// count only what happened.
+pub fn after_commit(conn: &mut DbConnection, f: impl FnOnce() + 'static) {
+    use diesel::connection::TransactionManager;
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    let in_transaction = Manager::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .map_or(true, |depth| depth.is_some());
+    if in_transaction {
+        AFTER_COMMIT.with(|pending| pending.borrow_mut().push(Box::new(f)));
+    } else {
+        f();
+    }
+}
+
+fn end_after_commit(committed: bool) {
+    let pending = AFTER_COMMIT.with(|pending| std::mem::take(&mut *pending.borrow_mut()));
+    if committed {
+        pending.into_iter().for_each(|f| f());
+    }
+}
+
 /// Runs `f` in a transaction that takes the write lock at once on SQLite
 /// (`BEGIN IMMEDIATE`), so a transaction that reads and then writes never fails on
 /// lock upgrade under concurrency; on PostgreSQL a plain transaction. Nested calls
@@ -278,12 +322,14 @@ where
         Ok(value) => {
             let committed = Manager::commit_transaction(conn);
             end_catalog_write(committed.is_ok());
+            end_after_commit(committed.is_ok());
             committed.map_err(E::from)?;
             Ok(value)
         }
         Err(e) => {
             let _ = Manager::rollback_transaction(conn);
             end_catalog_write(false);
+            end_after_commit(false);
             Err(e)
         }
     }

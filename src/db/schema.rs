@@ -236,3 +236,34 @@ diesel::joinable!(order_extras -> orders (order_id));
 diesel::joinable!(orders -> services (service_id));
 diesel::joinable!(orders -> users (user_id));
 diesel::joinable!(orders -> providers (provider_id));
+
+diesel::table! {
+    metric_samples (instance, span, at) {
+        instance -> Text,
+        span -> Integer,
+        at -> BigInt,
+        requests -> BigInt,
+        errors -> BigInt,
+        p50_ms -> BigInt,
+        p95_ms -> BigInt,
+        p99_ms -> BigInt,
+        cpu_ms -> BigInt,
+        rss_bytes -> BigInt,
+        queue_depth -> BigInt,
+        sync_rounds -> BigInt,
+        sync_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    metric_provider_samples (instance, span, at, provider_id) {
+        instance -> Text,
+        span -> Integer,
+        at -> BigInt,
+        provider_id -> BigInt,
+        calls -> BigInt,
+        errors -> BigInt,
+        latency_ms_sum -> BigInt,
+        latency_ms_max -> BigInt,
+    }
+}

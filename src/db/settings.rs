@@ -28,3 +28,9 @@ pub fn set(conn: &mut DbConnection, key: &str, value: &str) -> QueryResult<()> {
     super::catalog_written(conn);
     Ok(())
 }
+
+pub fn delete(conn: &mut DbConnection, key: &str) -> QueryResult<()> {
+    diesel::delete(settings::table.find(key)).execute(conn)?;
+    super::catalog_written(conn);
+    Ok(())
+}

@@ -296,5 +296,14 @@ pub fn write(conn: &mut DbConnection, jobs: &[&Job]) -> diesel::QueryResult<Vec<
     }
     db::ledger::append(conn, &ledger)?;
     db::orders::insert_extras(conn, &extras)?;
+    let queued = rows
+        .iter()
+        .filter(|r| r.forward_state == ForwardState::Queued.as_str())
+        .count() as u64;
+    let manual = rows.len() as u64 - queued;
+    db::after_commit(conn, move || {
+        crate::telemetry::orders_placed("queued", queued);
+        crate::telemetry::orders_placed("manual", manual);
+    });
     Ok(outcomes)
 }

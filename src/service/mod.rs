@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod admin_orders;
+pub mod alerts;
 pub mod api_v2;
 pub mod audit;
 pub mod balance;

@@ -400,6 +400,7 @@ pub fn client(state: &AppState, row: &ProviderRow) -> AppResult<ProviderClient> 
     let pool = state.pool.clone();
     let provider_id = row.id;
     let observer = Arc::new(move |record: &CallRecord<'_>| {
+        crate::telemetry::provider_call(provider_id, record.action, record.latency, record.error_class);
         let latency_ms = i64::try_from(record.latency.as_millis()).unwrap_or(i64::MAX);
         let error = record
             .error_class

@@ -76,6 +76,7 @@ fn not_found(id: i64) -> AppError {
 pub fn request(state: &AppState, viewer: &Account, order_id: i64, kind: RequestKind) -> AppResult<RequestView> {
     let mut conn = state.conn()?;
     let row = db::write_transaction(&mut conn, |c| place(c, viewer, order_id, kind))?;
+    crate::telemetry::order_request(kind.as_str(), "placed");
     if row.state == RequestState::Queued.as_str() {
         state.wake.notify();
     }

@@ -98,6 +98,7 @@ pub fn begin_round(state: &AppState, trigger: Trigger, runner: &str) -> AppResul
 /// Runs a begun round: every enabled provider in parallel, then records the totals and
 /// releases the lease.
 pub fn run_round(state: &AppState, round: &Round) -> AppResult<Counts> {
+    let started = std::time::Instant::now();
     let stranded = db::sync::flag_stranded(
         &mut *state.conn()?,
         "Its provider is disabled or removed, so its status is no longer synced: re-enable the provider and \
@@ -152,6 +153,13 @@ pub fn run_round(state: &AppState, round: &Round) -> AppResult<Counts> {
         summary.as_deref(),
     )?;
     db::sync::release_round_lease(&mut conn, &round.runner)?;
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    crate::telemetry::sync_round(
+        started.elapsed(),
+        count(total.checked),
+        count(total.changed),
+        count(total.errors),
+    );
     log::info!(
         "[STATUS_UPDATE] sync round {} finished: {} checked, {} changed, {} errors",
         round.id,

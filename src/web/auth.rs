@@ -98,6 +98,11 @@ async fn api_account(req: &HttpRequest, required: Role) -> AppResult<Account> {
     Ok(account)
 }
 
+/// The admin behind a request's bearer token or session (401/403 otherwise).
+pub async fn api_admin(req: &HttpRequest) -> AppResult<Account> {
+    api_account(req, Role::Admin).await
+}
+
 /// The account signed in to this browser session, with at least `required` role.
 async fn page_account(req: &HttpRequest, required: Role) -> Result<Account, PageError> {
     let state = state(req)?;

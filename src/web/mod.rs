@@ -5,6 +5,7 @@ pub mod assets;
 pub mod auth;
 pub mod forms;
 pub mod headers;
+pub mod metrics;
 pub mod pages;
 pub mod rate_limit;
 pub mod request_id;

@@ -2,6 +2,11 @@
 //! (1–64 of `A–Z a–z 0–9 . _ : -`, e.g. a proxy's), else a new random one. It goes back
 //! in the response's `X-Request-Id` (error replies included) and into the access log
 //! line, so a customer's complaint or a proxy's log finds the panel's line.
+//!
+//! While the request is served its id is the *current* one (`current`): a task-local
+//! around the handler's future, carried onto the blocking thread by `AppState::run`
+//! (`on_this_thread`). The log format and the JSON error body read it, so every log
+//! line a request causes, and its error reply, name it.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -23,6 +28,34 @@ fn plausible(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
 }
 
+tokio::task_local! {
+    static TASK_ID: String;
+}
+
+thread_local! {
+    static THREAD_ID: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The id of the request this code is serving, if any.
+pub fn current() -> Option<String> {
+    TASK_ID
+        .try_with(Clone::clone)
+        .ok()
+        .or_else(|| THREAD_ID.with(|id| id.borrow().clone()))
+}
+
+/// Runs `f` with `id` as this thread's current request id (a blocking hop).
+pub fn on_this_thread<T>(id: Option<String>, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<String>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            THREAD_ID.with(|slot| *slot.borrow_mut() = self.0.take());
+        }
+    }
+    let _restore = Restore(THREAD_ID.with(|slot| slot.replace(id)));
+    f()
+}
+
 pub async fn assign(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -38,7 +71,7 @@ pub async fn assign(
         None => hex::encode(crate::crypto::random_bytes::<8>().unwrap_or_default()),
     };
     req.extensions_mut().insert(RequestId(id.clone()));
-    let mut response = next.call(req).await?;
+    let mut response = TASK_ID.scope(id.clone(), next.call(req)).await?;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HeaderName::from_static(HEADER), value);
     }

@@ -8,6 +8,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(api::extractor_config)
         .service(api::health::healthz)
         .service(api::health::readyz)
+        .service(crate::web::metrics::metrics)
         .service(assets::asset)
         // API v2 for resellers and child panels
         .configure(api::v2::routes)

@@ -306,12 +306,21 @@ fn record(
             ),
         ),
     };
+    let outcome = match (&attempt, mv) {
+        (_, Move::Accept) => "accepted",
+        (Attempt::Refused(_), _) => "refused",
+        (_, Move::Requeue) => "retried",
+        (_, Move::HoldForReview) => "unknown",
+        _ => "failed",
+    };
     let guard = match reporter {
         Reporter::Worker(owner) => Guard::Lease(owner),
         Reporter::Recovery => Guard::Version(order.version),
     };
     let mut conn = state.conn()?;
+    let provider_id = order.provider_id;
     db::write_transaction(&mut conn, |c| {
+        db::after_commit(c, move || crate::telemetry::forward_outcome(provider_id, outcome));
         match order_machine::apply(c, order, mv, guard, &patch, None)? {
             Ok(_) if matches!(attempt, Attempt::Accepted(_)) => log::info!("{log_line}"),
             Ok(_) => log::warn!("{log_line}"),
@@ -469,6 +478,14 @@ fn record_request(state: &AppState, request: &RequestRow, owner: Option<&str>, a
         db::requests::compare_and_set(c, id, request.version, owner, &patch)
     })?;
     if moved {
+        let event = match &attempt {
+            Attempt::Accepted(_) => "sent",
+            Attempt::Refused(_) => "rejected",
+            Attempt::NotSent(_) if patch.state == Some(RequestState::Queued.as_str()) => "retried",
+            Attempt::NotSent(_) => "rejected",
+            Attempt::NoAnswer(_) => "unknown",
+        };
+        crate::telemetry::order_request(kind, event);
         log::info!("{line}");
     } else {
         log::warn!("[ORDER_FORWARD] {kind} request {id}: lease lost before this outcome was recorded ({line})");

@@ -91,6 +91,14 @@ impl WorkerPool {
                     .spawn(running.track(move || scheduler::run(state, runner, shutdown, stop_signal)))?,
             );
         }
+        if state.config.metrics {
+            let (state, shutdown, stop_signal) = (state.clone(), shutdown.clone(), stop_signal.clone());
+            handles.push(
+                std::thread::Builder::new()
+                    .name("metrics-sampler".into())
+                    .spawn(running.track(move || crate::telemetry::sampler::run(state, shutdown, stop_signal)))?,
+            );
+        }
         for index in 0..state.config.workers {
             let (state, shutdown) = (state.clone(), shutdown.clone());
             let owner = format!("{token}-{}-{index}", std::process::id());
@@ -102,7 +110,7 @@ impl WorkerPool {
         }
         log::info!(
             "started {} forwarding workers and the sync scheduler",
-            handles.len() - 1
+            state.config.workers
         );
         Ok(Self {
             shutdown,

@@ -1,0 +1,2 @@
+DROP TABLE metric_provider_samples;
+DROP TABLE metric_samples;
