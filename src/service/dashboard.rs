@@ -29,6 +29,8 @@ pub struct Dashboard {
     pub last_round: Option<SyncRoundRow>,
     /// Orders per day, oldest first, for the last 14 days.
     pub daily_orders: Vec<(String, i64)>,
+    /// Alert thresholds that hold now (System page).
+    pub alerts: Vec<crate::service::alerts::Alert>,
 }
 
 /// A bar of the server-rendered chart.
@@ -102,6 +104,7 @@ pub fn load(state: &AppState) -> AppResult<Dashboard> {
         providers: providers::list(&mut conn)?,
         last_round: db::sync::recent_rounds(&mut conn, 1)?.into_iter().next(),
         daily_orders,
+        alerts: crate::service::alerts::evaluate(&mut conn, chrono::Utc::now().timestamp())?,
     })
 }
 

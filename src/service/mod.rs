@@ -19,5 +19,6 @@ pub mod requests;
 pub mod secrets;
 pub mod settings;
 pub mod sync;
+pub mod system;
 pub mod throttle;
 pub mod tokens;

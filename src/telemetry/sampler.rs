@@ -44,14 +44,8 @@ pub fn run(state: AppState, shutdown: Arc<AtomicBool>, stop_signal: Arc<Wake>) {
         let queue = refresh(&state);
         let now = unix_now();
         if now / 60 != minute {
-            let figures = super::process::Figures::read();
-            let cpu_ms = ((figures.cpu_seconds - cpu_at_minute) * 1000.0).round() as i64;
-            cpu_at_minute = figures.cpu_seconds;
-            let row = minute_row(&instance, minute * 60, cpu_ms, figures.rss_bytes, queue);
+            flush(&state, &instance, minute, &mut cpu_at_minute, queue);
             minute = now / 60;
-            if let Err(e) = write(&state, &row) {
-                log::warn!("could not write this minute's metrics: {e}");
-            }
             if let Some(counts) = state
                 .conn()
                 .ok()
@@ -75,6 +69,20 @@ pub fn run(state: AppState, shutdown: Arc<AtomicBool>, stop_signal: Arc<Wake>) {
         }
         let until_minute = Duration::from_secs((60 - unix_now().rem_euclid(60)) as u64);
         stop_signal.wait(seen, TICK.min(until_minute).max(Duration::from_millis(100)));
+    }
+    // Stopping: the minute so far is written too, so a restart loses none of it.
+    let queue = refresh(&state);
+    flush(&state, &instance, minute, &mut cpu_at_minute, queue);
+}
+
+/// Writes the row of `minute` (Unix minutes) from what was summed since the last one.
+fn flush(state: &AppState, instance: &str, minute: i64, cpu_at_minute: &mut f64, queue: i64) {
+    let figures = super::process::Figures::read();
+    let cpu_ms = ((figures.cpu_seconds - *cpu_at_minute) * 1000.0).round() as i64;
+    *cpu_at_minute = figures.cpu_seconds;
+    let row = minute_row(instance, minute * 60, cpu_ms, figures.rss_bytes, queue);
+    if let Err(e) = write(state, &row) {
+        log::warn!("could not write this minute's metrics: {e}");
     }
 }
 

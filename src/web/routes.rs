@@ -110,6 +110,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(pages::admin_catalog::update_service)
         .service(pages::admin_catalog::create_category)
         .service(pages::admin_catalog::toggle_category)
+        .service(pages::admin_system::show)
+        .service(pages::admin_system::save_alerts)
         .service(pages::admin_catalog::settings_form)
         .service(pages::admin_catalog::save_settings)
         .default_service(web::to(pages::not_found));

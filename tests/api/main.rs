@@ -14,6 +14,7 @@ mod intake;
 mod interleavings;
 mod ledger;
 mod lists;
+mod metrics;
 mod ordering;
 mod pages;
 mod providers;

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin_catalog;
 pub mod admin_orders;
 pub mod admin_providers;
+pub mod admin_system;
 pub mod admin_users;
 pub mod auth;
 pub mod dashboard;
