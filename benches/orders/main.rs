@@ -4,7 +4,7 @@
 //! over many accepted orders (phase `sync`, not run by default). Issue 13: intake at a
 //! fixed rate (phase `paced`), forwarding while a sync round runs (`starve`), the `serve`
 //! binary's memory (`rss`) and the list pages at a million orders (`pages`); the last
-//! three only when listed. Results and how to read them are in `BENCHMARKS.md`.
+//! three only when listed. Issue 14: the cost of measuring (`metrics`, when listed). Results and how to read them are in `BENCHMARKS.md`.
 //!
 //! ```sh
 //! cargo bench --bench orders                                                        # SQLite
@@ -22,7 +22,7 @@
 //! keep-alive connection per concurrent client; `threads`: one OS thread with its own
 //! `reqwest::blocking` client per concurrent client), `BENCH_PHASES`
 //! (`intake,v2,spread,bare,paced,forward` by default; a list runs only those, `sync`,
-//! `starve`, `rss` and `pages` included), `BENCH_PACED_RATE` (0: half the bare rate)
+//! `starve`, `rss`, `metrics` and `pages` included), `BENCH_PACED_RATE` (0: half the bare rate)
 //! requests/s of the `paced` phase, `BENCH_SYNC_ORDERS` (100000) accepted orders in the sync phase,
 //! `BENCH_SYNC_ROUNDS` (2) rounds: the first changes every order, the others find nothing
 //! changed; `BENCH_PAGES_ORDERS` (1000000) orders seeded in the pages phase (and three
@@ -44,7 +44,7 @@
 //! Modules, one per concern: `knobs` (the settings), `app` (database, app, catalogue,
 //! customers), `cpu` (/proc accounting), `loadgen` (the load generator and percentiles),
 //! `report` (the order phases' table); one per phase: `intake` (intake and spread), `v2`,
-//! `bare`, `forward`, `sync`, `starve`, `rss`, `pages`; `intake` also holds `paced`.
+//! `bare`, `forward`, `sync`, `starve`, `rss`, `metrics`, `pages`; `intake` also holds `paced`.
 
 mod app;
 mod bare;
@@ -53,6 +53,7 @@ mod forward;
 mod intake;
 mod knobs;
 mod loadgen;
+mod metrics;
 mod pages;
 mod report;
 mod rss;
@@ -96,6 +97,10 @@ fn main() {
     if knobs.runs("starve") {
         let (backend, result) = starve::starve_phase(&knobs);
         starve::report_starve(backend, &result);
+    }
+    if knobs.runs("metrics") {
+        let (backend, result) = metrics::metrics_phase(&knobs);
+        metrics::report_metrics(backend, &result);
     }
     if knobs.runs("pages") {
         let (backend, result) = pages::pages_phase(&knobs);

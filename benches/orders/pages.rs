@@ -234,7 +234,7 @@ pub fn pages_phase(knobs: &Knobs) -> (&'static str, PagesResult) {
 /// A service the seeded orders are spread over: id, provider, provider's service id.
 type Listing = (i64, Option<i64>, Option<String>);
 
-fn seed(app: &App, big: i64, n: i64) -> Seeded {
+pub fn seed(app: &App, big: i64, n: i64) -> Seeded {
     let mut conn = app.state.conn().expect("connection");
     let postgres = matches!(&**conn, DbConnection::Postgres(_));
 

@@ -24,12 +24,46 @@ fn vm_rss_mib(pid: u32) -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-struct Serve(Child);
+/// `smm-panel serve` as its own process, killed when dropped.
+pub struct Serve(pub Child);
 
 impl Drop for Serve {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+impl Serve {
+    /// Starts `serve` with `env` (plus `extra`) on a free port and waits until it
+    /// answers; returns it and its base URL.
+    pub fn start(env: &std::collections::HashMap<String, String>, extra: &[(&str, &str)]) -> (Serve, String) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Serve(
+            Command::new(env!("CARGO_BIN_EXE_smm-panel"))
+                .arg("serve")
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .envs(env)
+                .env("BIND", format!("127.0.0.1:{port}"))
+                .env("RUST_LOG", "warn")
+                .envs(extra.iter().copied())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("start smm-panel serve"),
+        );
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while reqwest::blocking::get(format!("{base}/healthz")).map_or(true, |r| !r.status().is_success()) {
+            assert!(Instant::now() < deadline, "serve did not answer in 30 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        (child, base)
     }
 }
 
@@ -53,31 +87,8 @@ pub fn rss_phase(knobs: &Knobs) -> (&'static str, RssResult) {
     let env = setup.env.clone();
     drop(setup);
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let child = Serve(
-        Command::new(env!("CARGO_BIN_EXE_smm-panel"))
-            .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .envs(&env)
-            .env("BIND", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start smm-panel serve"),
-    );
+    let (child, base) = Serve::start(&env, &[]);
     let pid = child.0.id();
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while reqwest::blocking::get(format!("{base}/healthz")).map_or(true, |r| !r.status().is_success()) {
-        assert!(Instant::now() < deadline, "serve did not answer in 30 s");
-        std::thread::sleep(Duration::from_millis(50));
-    }
     // Idle: after start-up work (migrations checked, first sync round) has settled.
     std::thread::sleep(Duration::from_secs(3));
     let idle_mib = vm_rss_mib(pid).unwrap_or(f64::NAN);

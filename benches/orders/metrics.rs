@@ -1,0 +1,202 @@
+//! The cost of measuring (phase `metrics`, issue 14): the one-customer intake against
+//! `smm-panel serve` with `METRICS=off` and `METRICS=on`, alternated (off, on, off, on)
+//! so drift on the machine falls on both; then `GET /metrics` at scale — 100 providers
+//! whose calls have been recorded, `BENCH_PAGES_ORDERS` orders in the database — and
+//! the sampler's once-a-minute counts over those orders.
+
+use std::time::{Duration, Instant};
+
+use smm_panel::domain::Money;
+use smm_panel::provider::sim::SimArgs;
+
+use crate::app::{blocking_client, call, set_mode, shop, spawn_app, BenchDb};
+use crate::knobs::Knobs;
+use crate::loadgen::{drive, LoadResult};
+use crate::rss::Serve;
+
+pub struct MetricsResult {
+    /// (METRICS on?, the load) in the order run.
+    pub runs: Vec<(bool, LoadResult)>,
+    pub orders: i64,
+    pub providers: usize,
+    pub series: usize,
+    pub scrape_ms: Vec<f64>,
+    pub scrape_bytes: usize,
+    pub count_by_status_ms: f64,
+    pub queue_depth_ms: f64,
+}
+
+const PROVIDERS: usize = 100;
+const SCRAPES: usize = 50;
+
+pub fn metrics_phase(knobs: &Knobs) -> (&'static str, MetricsResult) {
+    let db = BenchDb::new();
+    eprintln!("smm-panel metrics bench on {}", db.backend);
+    let sim_key = "bench-metrics-sim-key";
+    let sim = smm_panel::provider::sim::spawn(SimArgs {
+        key: sim_key.into(),
+        latency_ms: 0,
+        balance: Money::parse("1000000000").expect("amount"),
+        ..SimArgs::ephemeral()
+    })
+    .expect("provider-sim starts");
+    let setup = spawn_app(&db, knobs, &[]);
+    let shop = shop(&setup, &sim, sim_key);
+    set_mode(&setup, &shop, "manual");
+    let env = setup.env.clone();
+
+    // Part 1: the intake with and without measuring, each on a fresh `serve`.
+    let mut runs = Vec::new();
+    for on in [false, true, false, true] {
+        let (serve, base) = Serve::start(&env, &[("METRICS", if on { "on" } else { "off" })]);
+        std::thread::sleep(Duration::from_secs(1));
+        let label = format!("intake, METRICS={}", if on { "on" } else { "off" });
+        let tokens = [shop.customer_token.clone()];
+        let load = drive(
+            &label,
+            &format!("{base}/api/user/create-orders"),
+            &tokens,
+            shop.service_id,
+            if on { "m" } else { "n" },
+            knobs,
+        );
+        runs.push((on, load));
+        drop(serve);
+    }
+
+    // Part 2: 100 providers and a million orders, then scrape.
+    let client = blocking_client();
+    let url = format!("{}/api/admin/providers", setup.base);
+    let mut provider_ids = vec![];
+    for i in 1..PROVIDERS {
+        let body = serde_json::json!({"name": format!("Sim {i}"), "apiUrl": sim.api_url(), "apiKey": sim_key});
+        let id = call(
+            &client,
+            reqwest::Method::POST,
+            &url,
+            Some(&shop.admin_token),
+            Some(&body),
+            201,
+        )["id"]
+            .as_i64()
+            .expect("provider id");
+        provider_ids.push(id);
+    }
+    let orders = knobs.pages_orders as i64;
+    eprintln!("  metrics: seeding {orders} orders …");
+    crate::pages::seed(&setup, shop.customer_id, orders);
+    let mut conn = setup.state.conn().expect("connection");
+    let started = Instant::now();
+    smm_panel::db::orders::count_by_status(&mut conn).expect("count by status");
+    let count_by_status_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let started = Instant::now();
+    smm_panel::db::orders::queue_depth(&mut conn).expect("queue depth");
+    let queue_depth_ms = started.elapsed().as_secs_f64() * 1000.0;
+    drop(conn);
+    drop(setup);
+
+    let (serve, base) = Serve::start(&env, &[("METRICS", "on")]);
+    // Every provider gets calls recorded (a connection test is a `balance` call), and
+    // every page kind some requests, so the scrape carries their series.
+    for id in &provider_ids {
+        let test = format!("{base}/api/admin/providers/{id}/test");
+        let _ = call(
+            &client,
+            reqwest::Method::POST,
+            &test,
+            Some(&shop.admin_token),
+            None,
+            200,
+        );
+    }
+    for path in [
+        "/api/user/orders",
+        "/api/user/me",
+        "/api/services",
+        "/api/user/transactions",
+    ] {
+        for _ in 0..20 {
+            let _ = client
+                .get(format!("{base}{path}"))
+                .bearer_auth(&shop.customer_token)
+                .send();
+        }
+    }
+    let mut scrape_ms = Vec::new();
+    let mut body = String::new();
+    for _ in 0..SCRAPES {
+        let started = Instant::now();
+        body = client
+            .get(format!("{base}/metrics"))
+            .send()
+            .and_then(|r| r.text())
+            .expect("scrape");
+        scrape_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    drop(serve);
+    let series = body.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).count();
+    scrape_ms.sort_by(f64::total_cmp);
+    let backend = db.backend;
+    drop(sim);
+    drop(db);
+    (
+        backend,
+        MetricsResult {
+            runs,
+            orders,
+            providers: PROVIDERS,
+            series,
+            scrape_bytes: body.len(),
+            scrape_ms,
+            count_by_status_ms,
+            queue_depth_ms,
+        },
+    )
+}
+
+pub fn report_metrics(backend: &str, r: &MetricsResult) {
+    println!();
+    println!("smm-panel cost of measuring — {backend} — `smm-panel serve`, METRICS off/on alternated");
+    for (on, load) in &r.runs {
+        println!(
+            "{:<24} {:>8.0}/s  p50 {:>6.1} ms  p99 {:>6.1} ms  errors {}  (METRICS={})",
+            load.label,
+            load.per_second(),
+            load.percentile_ms(50.0),
+            load.percentile_ms(99.0),
+            load.sample.errors,
+            if *on { "on" } else { "off" }
+        );
+    }
+    let mean = |on: bool| {
+        let rates: Vec<f64> = r
+            .runs
+            .iter()
+            .filter(|(o, _)| *o == on)
+            .map(|(_, l)| l.per_second())
+            .collect();
+        rates.iter().sum::<f64>() / rates.len().max(1) as f64
+    };
+    let (off, on) = (mean(false), mean(true));
+    let cost = (1.0 - on / off) * 100.0;
+    println!(
+        "mean off {off:.0}/s, on {on:.0}/s: measuring costs {cost:.1} % — {}",
+        crate::report::met(cost <= 5.0)
+    );
+    let p = |q: f64| r.scrape_ms[((r.scrape_ms.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "GET /metrics with {} providers and {} orders: {} series, {} KiB; p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms — {}",
+        r.providers,
+        r.orders,
+        r.series,
+        r.scrape_bytes / 1024,
+        p(0.5),
+        p(0.99),
+        p(1.0),
+        crate::report::met(p(0.99) <= 50.0)
+    );
+    println!(
+        "sampler, once a minute over {} orders: count by status {:.1} ms, queue depth {:.1} ms",
+        r.orders, r.count_by_status_ms, r.queue_depth_ms
+    );
+}
