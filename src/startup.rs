@@ -122,9 +122,7 @@ impl Application {
 fn run_server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let session_key = state.key.session_key();
     let cookie_secure = state.config.cookie_secure;
-    let limiter = web::Data::new(crate::web::rate_limit::RateLimiter::new(
-        state.config.rate_limit_per_min,
-    ));
+    let limiter = web::Data::new(crate::web::rate_limit::RateLimiter::for_state(&state));
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
@@ -137,8 +135,9 @@ fn run_server(listener: TcpListener, state: AppState) -> std::io::Result<Server>
         App::new()
             .app_data(data.clone())
             .app_data(limiter.clone())
-            .wrap(sessions)
+            // The limit reads the session (whose user a request counts against): inside it.
             .wrap(middleware::from_fn(crate::web::rate_limit::limit))
+            .wrap(sessions)
             .wrap(headers::security_headers(cookie_secure))
             .wrap(middleware::from_fn(crate::web::request_id::assign))
             // The path without the query string: API v2 clients may send their key there.
