@@ -122,9 +122,7 @@ impl Application {
 fn run_server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let session_key = state.key.session_key();
     let cookie_secure = state.config.cookie_secure;
-    let limiter = web::Data::new(crate::web::rate_limit::RateLimiter::new(
-        state.config.rate_limit_per_min,
-    ));
+    let limiter = web::Data::new(crate::web::rate_limit::RateLimiter::for_state(&state));
     let measure = state.config.metrics;
     if measure {
         crate::telemetry::install();
@@ -141,13 +139,16 @@ fn run_server(listener: TcpListener, state: AppState) -> std::io::Result<Server>
         App::new()
             .app_data(data.clone())
             .app_data(limiter.clone())
-            .wrap(sessions)
+            // The limit reads the session (whose user a request counts against): inside it.
             .wrap(middleware::from_fn(crate::web::rate_limit::limit))
+            .wrap(sessions)
             .wrap(headers::security_headers(cookie_secure))
             .wrap(middleware::from_fn(crate::web::request_id::assign))
             // The path without the query string: API v2 clients may send their key there.
             .wrap(
-                middleware::Logger::new("%a \"%{method}xi %U\" %s %b %Dms id=%{x-request-id}o")
+                // The client as `TRUSTED_PROXIES` resolves it (the proxy's address is no help).
+                middleware::Logger::new("%{client}xi \"%{method}xi %U\" %s %b %Dms id=%{x-request-id}o")
+                    .custom_request_replace("client", |req| crate::web::client_ip(req.request()))
                     .custom_request_replace("method", |req| req.method().to_string())
                     .exclude("/healthz")
                     .exclude("/readyz"),

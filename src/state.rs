@@ -37,11 +37,12 @@ impl AppState {
             crate::config::DatabaseUrl::Postgres(_) => crate::service::intake::POSTGRES_LANES,
         };
         let intake = crate::service::intake::Intake::start(pool.clone(), Arc::clone(&wake), lanes)?;
+        let login_throttle = Arc::new(LoginThrottle::for_database(&config.database_url, &pool));
         Ok(Self {
             pool,
             config: Arc::new(config),
             key,
-            login_throttle: Arc::new(LoginThrottle::default()),
+            login_throttle,
             wake,
             review_count: Arc::default(),
             price_books: Arc::default(),

@@ -41,6 +41,11 @@ pub fn now() -> NaiveDateTime {
     chrono::DurationRound::duration_trunc(now, TimeDelta::microseconds(1)).unwrap_or(now)
 }
 
+/// `now()` as Unix milliseconds.
+pub fn now_millis() -> i64 {
+    now().and_utc().timestamp_millis()
+}
+
 /// Measures the database clock against this process's and keeps the offset; returns it.
 pub fn calibrate(conn: &mut DbConnection) -> QueryResult<TimeDelta> {
     let before = local_now();

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod clock;
 pub mod keyset;
 pub mod ledger;
+pub mod limits;
 pub mod metrics;
 pub mod models;
 pub mod orders;
@@ -190,6 +191,19 @@ impl diesel::r2d2::HandleEvent for PoolEvents {
     fn handle_timeout(&self, _event: diesel::r2d2::event::TimeoutEvent) {
         crate::telemetry::pool_timeout();
     }
+}
+
+/// A small pool beside the main one, for a step that must not queue behind requests
+/// (the shared rate limit counts every request before it runs): it opens connections
+/// as needed rather than at start, keeps one warm, and waits at most `wait` for one.
+pub fn side_pool(url: &DatabaseUrl, max_size: u32, wait: Duration) -> DbPool {
+    let manager = Manager(ConnectionManager::<DbConnection>::new(url.connection_string()));
+    Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(1))
+        .connection_timeout(wait)
+        .connection_customizer(Box::new(SqlitePragmas))
+        .build_unchecked(manager)
 }
 
 /// Applies every pending migration of the pool's backend; running it again is a no-op.

@@ -267,3 +267,23 @@ diesel::table! {
         latency_ms_max -> BigInt,
     }
 }
+
+diesel::table! {
+    /// The rate limit's per-minute counters, shared by every process (PostgreSQL).
+    limit_windows (bucket, window_start) {
+        bucket -> Text,
+        window_start -> BigInt,
+        hits -> Integer,
+    }
+}
+
+diesel::table! {
+    /// The sign-in throttle's counters, shared by every process (PostgreSQL).
+    login_throttle (bucket) {
+        bucket -> Text,
+        attempts -> Integer,
+        window_start_ms -> BigInt,
+        locked_until_ms -> Nullable<BigInt>,
+        lockouts -> Integer,
+    }
+}

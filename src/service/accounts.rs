@@ -139,10 +139,7 @@ fn insert_account(conn: &mut DbConnection, email: &Email, role: Role, secrets: &
 /// Checks an email and password; `client` (the caller's address) keys the throttle.
 pub fn authenticate(state: &AppState, email: &str, password: &str, client: &str) -> AppResult<Account> {
     // Counted before the password is checked: parallel guesses cannot all be judged.
-    state
-        .login_throttle
-        .begin(client, email)
-        .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
+    state.login_throttle.begin(client, email)?;
     let row = match Email::parse(email) {
         Ok(email) => db::users::find_by_email(&mut *state.conn()?, email.as_str())?,
         Err(_) => None,
@@ -153,7 +150,7 @@ pub fn authenticate(state: &AppState, email: &str, password: &str, client: &str)
     let matches = bcrypt::verify(password, hash).unwrap_or(false);
     match row {
         Some(row) if matches => {
-            state.login_throttle.success(client, email);
+            state.login_throttle.success(client, email)?;
             if row.disabled {
                 return Err(AppError::Unauthorized(DISABLED.into()));
             }

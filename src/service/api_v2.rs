@@ -17,6 +17,10 @@ use crate::service::orders::{self, OrderDraft};
 use crate::service::requests;
 use crate::state::AppState;
 
+/// The answer to a missing or unknown key (the web layer counts unknown keys against
+/// the caller's address, so inventing keys does not escape the rate limit).
+pub const INVALID_KEY: &str = "Invalid API key";
+
 /// The most ids one `orders=` list may carry.
 pub const MAX_IDS: usize = 100;
 
@@ -52,9 +56,8 @@ fn field<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
 
 /// Runs one API v2 request.
 pub fn handle(state: &AppState, params: &Params) -> Result<Value, Failure> {
-    let key = field(params, "key").ok_or_else(|| refused("Invalid API key"))?;
-    let user =
-        accounts::find_by_api_key(&mut *state.conn()?, &state.key, key)?.ok_or_else(|| refused("Invalid API key"))?;
+    let key = field(params, "key").ok_or_else(|| refused(INVALID_KEY))?;
+    let user = accounts::find_by_api_key(&mut *state.conn()?, &state.key, key)?.ok_or_else(|| refused(INVALID_KEY))?;
     if user.disabled {
         return Err(refused("This account is disabled"));
     }

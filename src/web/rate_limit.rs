@@ -1,79 +1,232 @@
-//! `RATE_LIMIT_PER_MIN` per client (SPEC §9): a fixed one-minute window per address;
-//! past the limit, 429 with `Retry-After` until the window ends. Health checks and
-//! static assets are not counted.
+//! `RATE_LIMIT_PER_MIN` per client (SPEC §9, issue 14): a fixed one-minute window per
+//! bucket; past the limit, 429 with `Retry-After` (the seconds to the window's end).
+//!
+//! A request counts against its signed-in user (`user:<id>`, from a valid bearer token
+//! or the session), else its address (`ip:<address>`, see `web::client_addr`); an
+//! `/api/v2` call counts against its API key (`v2:<digest>`), checked in that handler
+//! once the key is read from the body. Health checks, metrics and static assets are
+//! not counted.
+//!
+//! On SQLite (one process) the windows live in this process's memory; on PostgreSQL in
+//! the `limit_windows` table, counted by one upsert, so N processes let through exactly
+//! what one would.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
+use actix_session::SessionExt;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, Error, ResponseError};
 
+use crate::config::DatabaseUrl;
+use crate::db::{self, DbPool};
 use crate::error::AppError;
+use crate::state::AppState;
 
-/// Windows kept before stale ones are dropped.
+/// Windows kept in memory before stale ones are dropped.
 const MAX_TRACKED: usize = 50_000;
+/// Connections the shared counter may hold beside the main pool, and how long a count
+/// may wait for one before the request goes through uncounted.
+const SHARED_CONNECTIONS: u32 = 4;
+const SHARED_WAIT: Duration = Duration::from_secs(1);
+/// After the database failed to count, requests go through uncounted for this long
+/// without asking it again (an outage must not add a wait to every request).
+const SKIP_AFTER_FAILURE_MS: i64 = 5_000;
+/// At most one warning about uncounted requests in this long.
+const WARN_EVERY_MS: i64 = 60_000;
 
 pub struct RateLimiter {
     per_minute: u32,
-    windows: Mutex<HashMap<IpAddr, (u64, u32)>>,
+    windows: Windows,
+}
+
+enum Windows {
+    /// This process only (SQLite): bucket → (minute, hits).
+    Memory(Mutex<HashMap<String, (u64, u32)>>),
+    /// Every process on the database (PostgreSQL).
+    Shared(SharedWindows),
+}
+
+struct SharedWindows {
+    pool: DbPool,
+    /// Until when (Unix ms) requests go through without asking the database.
+    skip_until_ms: AtomicI64,
+    /// When (Unix ms) the last warning about it was logged.
+    warned_at_ms: AtomicI64,
 }
 
 impl RateLimiter {
-    pub fn new(per_minute: u32) -> Self {
+    /// Counters in this process's memory.
+    pub fn in_memory(per_minute: u32) -> Self {
         Self {
             per_minute,
-            windows: Mutex::new(HashMap::new()),
+            windows: Windows::Memory(Mutex::default()),
         }
     }
 
-    /// Counts a request from `client` at `now_secs`; `Err(seconds)` when over the limit.
-    pub fn check(&self, client: IpAddr, now_secs: u64) -> Result<(), u64> {
+    /// Shared through the database on PostgreSQL, in memory on SQLite.
+    pub fn for_state(state: &AppState) -> Self {
+        let per_minute = state.config.rate_limit_per_min;
+        match &state.config.database_url {
+            DatabaseUrl::Sqlite(_) => Self::in_memory(per_minute),
+            url @ DatabaseUrl::Postgres(_) => Self {
+                per_minute,
+                windows: Windows::Shared(SharedWindows {
+                    pool: db::side_pool(url, SHARED_CONNECTIONS, SHARED_WAIT),
+                    skip_until_ms: AtomicI64::new(0),
+                    warned_at_ms: AtomicI64::new(0),
+                }),
+            },
+        }
+    }
+
+    /// Whether counting asks the database (and so blocks).
+    pub fn is_shared(&self) -> bool {
+        matches!(self.windows, Windows::Shared(_))
+    }
+
+    /// Counts a request in `bucket` now; `Err(seconds to the window's end)` when over
+    /// the limit. Blocking when shared: call it off the async executor.
+    pub fn check(&self, bucket: &str) -> Result<(), u64> {
+        self.check_at(bucket, db::clock::now_millis())
+    }
+
+    /// `check` at `now_ms` (Unix milliseconds, the database's clock).
+    pub fn check_at(&self, bucket: &str, now_ms: i64) -> Result<(), u64> {
+        let now_secs = u64::try_from(now_ms / 1000).unwrap_or(0);
         let minute = now_secs / 60;
-        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        if windows.len() > MAX_TRACKED {
-            windows.retain(|_, (m, _)| *m == minute);
-        }
-        let window = windows.entry(client).or_insert((minute, 0));
-        if window.0 != minute {
-            *window = (minute, 0);
-        }
-        if window.1 >= self.per_minute {
+        let hits = match &self.windows {
+            Windows::Memory(windows) => {
+                let mut windows = windows.lock().unwrap_or_else(|p| p.into_inner());
+                if windows.len() > MAX_TRACKED {
+                    windows.retain(|_, (m, _)| *m == minute);
+                }
+                let window = windows.entry(bucket.to_string()).or_insert((minute, 0));
+                if window.0 != minute {
+                    *window = (minute, 0);
+                }
+                window.1 = window.1.saturating_add(1);
+                u64::from(window.1)
+            }
+            Windows::Shared(shared) => match shared.count(bucket, minute * 60, now_ms) {
+                Some(hits) => hits,
+                None => return Ok(()),
+            },
+        };
+        if hits > u64::from(self.per_minute) {
             return Err(60 - now_secs % 60);
         }
-        window.1 += 1;
         Ok(())
+    }
+
+    /// `check` from async code: on the blocking pool when shared, inline otherwise.
+    pub async fn check_async(limiter: web::Data<Self>, bucket: String) -> Result<(), u64> {
+        if !limiter.is_shared() {
+            return limiter.check(&bucket);
+        }
+        // The blocking pool gone (shutting down) lets the request through like an outage.
+        web::block(move || limiter.check(&bucket)).await.unwrap_or(Ok(()))
     }
 }
 
+impl SharedWindows {
+    /// The window's count with this request, or `None` when the database cannot count
+    /// it.
+    ///
+    /// Failing open is deliberate: the limit protects the panel from being flooded, and
+    /// when the database cannot be reached the pages and the API that need it answer
+    /// 503 anyway, while those that do not (the sign-in page, static pages) should keep
+    /// working. Failing closed would turn a database hiccup into a 429 for every client,
+    /// which is an outage of its own; the sign-in throttle, which guards passwords,
+    /// fails closed instead. A warning is logged at most once a minute, and for a few
+    /// seconds after a failure the database is not asked again, so an outage adds no
+    /// wait to each request.
+    fn count(&self, bucket: &str, window_start: u64, now_ms: i64) -> Option<u64> {
+        if now_ms < self.skip_until_ms.load(Ordering::Relaxed) {
+            return None;
+        }
+        let counted = self.pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+            db::limits::count_hit(&mut conn, bucket, i64::try_from(window_start).unwrap_or(i64::MAX))
+                .inspect_err(db::note_error)
+                .map_err(|e| e.to_string())
+        });
+        match counted {
+            Ok(hits) => Some(u64::try_from(hits).unwrap_or(0)),
+            Err(cause) => {
+                self.skip_until_ms
+                    .store(now_ms + SKIP_AFTER_FAILURE_MS, Ordering::Relaxed);
+                let warned = self.warned_at_ms.load(Ordering::Relaxed);
+                if now_ms - warned >= WARN_EVERY_MS
+                    && self
+                        .warned_at_ms
+                        .compare_exchange(warned, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+                        .is_ok()
+                {
+                    log::warn!(
+                        "rate limit: the database cannot count requests ({cause}); letting them through uncounted"
+                    );
+                }
+                None
+            }
+        }
+    }
+}
+
+/// Not counted: probes, the metrics scrape, static assets, and `/api/v2` (counted per
+/// API key in its handler, which reads the key from the body).
 fn exempt(path: &str) -> bool {
-    path == "/healthz" || path == "/readyz" || path.starts_with("/static/")
+    matches!(path, "/healthz" | "/readyz" | "/metrics" | "/api/v2") || path.starts_with("/static/")
+}
+
+/// The bucket of a request from `client` (its address).
+pub fn address_bucket(client: &str) -> String {
+    format!("ip:{client}")
+}
+
+/// The bucket of an `/api/v2` call with `api_key`: a digest, never the key.
+pub fn api_key_bucket(api_key: &str) -> String {
+    format!("v2:{}", db::limits::digest(api_key))
+}
+
+/// Whose request this is, with no database query: the user of a valid bearer token
+/// (checked by its signature) or of the session (its cookie is already decrypted by the
+/// session middleware), else the client's address. An invalid token counts against
+/// the address, so made-up tokens do not make fresh buckets.
+fn bucket(req: &ServiceRequest, state: &AppState) -> String {
+    let bearer = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
+    let user = match bearer {
+        Some(token) => {
+            crate::service::tokens::verify(&state.key, token, chrono::Utc::now().timestamp()).map(|(id, _)| id)
+        }
+        None => super::session::user_id(&req.get_session()),
+    };
+    match user {
+        Some(id) => format!("user:{id}"),
+        None => address_bucket(&super::client_ip(req.request())),
+    }
 }
 
 /// Answers 429 itself (a response, not an error) so the outer middleware still adds
-/// the security headers.
+/// the security headers. Runs inside the session middleware (it reads the session).
 pub async fn limit(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     if !exempt(req.path()) {
-        if let (Some(limiter), Some(peer)) = (req.app_data::<web::Data<RateLimiter>>(), req.peer_addr()) {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            if let Err(retry_after_secs) = limiter.check(peer.ip(), now) {
-                let limited = AppError::RateLimited { retry_after_secs };
-                let mut response = limited.error_response();
-                if req.path() == "/api/v2" {
-                    // API v2 clients parse only `{"error": …}`.
-                    response = actix_web::HttpResponse::TooManyRequests()
-                        .insert_header(("Retry-After", retry_after_secs.to_string()))
-                        .json(serde_json::json!({ "error": limited.to_string() }));
-                }
+        let limiter = req.app_data::<web::Data<RateLimiter>>().cloned();
+        let state = req.app_data::<web::Data<AppState>>();
+        if let (Some(limiter), Some(state)) = (limiter, state) {
+            let bucket = bucket(&req, state);
+            if let Err(retry_after_secs) = RateLimiter::check_async(limiter, bucket).await {
+                let response = AppError::RateLimited { retry_after_secs }.error_response();
                 return Ok(req.into_response(response).map_into_right_body());
             }
         }
@@ -86,13 +239,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_client_gets_its_own_window_that_resets_each_minute() {
-        let limiter = RateLimiter::new(2);
-        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
-        assert!(limiter.check(a, 600).is_ok());
-        assert!(limiter.check(a, 610).is_ok());
-        assert_eq!(limiter.check(a, 615), Err(45));
-        assert!(limiter.check(b, 615).is_ok(), "another client is not affected");
-        assert!(limiter.check(a, 660).is_ok(), "a new minute");
+    fn each_bucket_gets_its_own_window_that_resets_each_minute() {
+        let limiter = RateLimiter::in_memory(2);
+        let (a, b) = ("ip:10.0.0.1", "user:7");
+        assert!(limiter.check_at(a, 600_000).is_ok());
+        assert!(limiter.check_at(a, 610_000).is_ok());
+        assert_eq!(limiter.check_at(a, 615_000), Err(45));
+        assert_eq!(limiter.check_at(a, 659_999), Err(1), "to the window's end, rounded up");
+        assert!(limiter.check_at(b, 615_000).is_ok(), "another bucket is not affected");
+        assert!(limiter.check_at(a, 660_000).is_ok(), "a new minute");
+    }
+
+    #[test]
+    fn what_is_not_counted() {
+        for path in ["/healthz", "/readyz", "/metrics", "/static/app.css", "/api/v2"] {
+            assert!(exempt(path), "{path}");
+        }
+        for path in ["/login", "/api/v2/x", "/api/user/me", "/metrics/x", "/"] {
+            assert!(!exempt(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn an_api_key_is_never_its_own_bucket_name() {
+        let bucket = api_key_bucket("k3y-s3cret");
+        assert!(bucket.starts_with("v2:") && !bucket.contains("s3cret"), "{bucket}");
     }
 }

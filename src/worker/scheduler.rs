@@ -15,9 +15,13 @@ use crate::state::AppState;
 const MAX_SLEEP: Duration = Duration::from_secs(5);
 /// How often this process re-measures its clock against the database's.
 const CALIBRATE_EVERY: Duration = Duration::from_secs(60);
+/// How often this process deletes spent rate-limit windows and sign-in counters
+/// (PostgreSQL; every process may, the deletes are idempotent).
+const PRUNE_LIMITS_EVERY: Duration = Duration::from_secs(10 * 60);
 
 pub fn run(state: AppState, runner: String, shutdown: Arc<AtomicBool>, stop_signal: Arc<Wake>) {
     let mut calibrated = std::time::Instant::now();
+    let mut pruned: Option<std::time::Instant> = None;
     while !shutdown.load(Ordering::SeqCst) {
         let seen = stop_signal.generation();
         if calibrated.elapsed() >= CALIBRATE_EVERY {
@@ -25,6 +29,10 @@ pub fn run(state: AppState, runner: String, shutdown: Arc<AtomicBool>, stop_sign
                 log::warn!("could not read the database's clock: {e}");
             }
             calibrated = std::time::Instant::now();
+        }
+        if pruned.is_none_or(|at| at.elapsed() >= PRUNE_LIMITS_EVERY) {
+            prune_limits(&state);
+            pruned = Some(std::time::Instant::now());
         }
         crate::service::dashboard::refresh_review_count(&state);
         match sync::begin_round(&state, Trigger::Schedule, &runner) {
@@ -44,5 +52,19 @@ pub fn run(state: AppState, runner: String, shutdown: Arc<AtomicBool>, stop_sign
             .and_then(|(next, _)| (next - db::now()).to_std().ok())
             .unwrap_or(MAX_SLEEP);
         stop_signal.wait(seen, until_due.clamp(Duration::from_millis(50), MAX_SLEEP));
+    }
+}
+
+/// Deletes the shared limits' spent rows (`db::limits::prune`); SQLite keeps its
+/// limits in memory.
+fn prune_limits(state: &AppState) {
+    if !matches!(state.config.database_url, crate::config::DatabaseUrl::Postgres(_)) {
+        return;
+    }
+    if let Err(e) = state
+        .conn()
+        .and_then(|mut c| Ok(db::limits::prune(&mut c, db::clock::now_millis())?))
+    {
+        log::warn!("could not prune the rate-limit and sign-in counters: {e}");
     }
 }

@@ -174,6 +174,40 @@ fn a_database_outage_gives_503_not_a_crash() {
     drop(db);
 }
 
+/// The shared rate limit fails open: while the database cannot count, requests go
+/// through uncounted (those that need the database answer 503 on their own), with no
+/// added wait.
+#[test]
+fn the_shared_rate_limit_lets_requests_through_while_the_database_is_unreachable() {
+    let (app, proxy, db) = behind_a_proxy(&[("RATE_LIMIT_PER_MIN", "2")]);
+    // The window must not turn between the counted requests and the uncounted ones.
+    let left = 60
+        - std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            % 60;
+    if left < 15 {
+        std::thread::sleep(std::time::Duration::from_secs(left + 1));
+    }
+    let api = app.api();
+    let statuses: Vec<u16> = (0..3).map(|_| api.get("/login", None).status().as_u16()).collect();
+    assert_eq!(statuses, [200, 200, 429], "counted in the database");
+
+    proxy.cut();
+    let started = std::time::Instant::now();
+    for _ in 0..5 {
+        assert_eq!(api.get("/login", None).status(), 200);
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "an outage adds at most one short wait: {:?}",
+        started.elapsed()
+    );
+    drop(app);
+    drop(db);
+}
+
 /// After the database's connections die (a restart, a network cut), each dead pooled
 /// connection fails at most the one request that finds it and is then dropped by its
 /// error, even under back-to-back load where none sits idle long enough to be tested.

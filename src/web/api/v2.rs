@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use crate::service::api_v2::{self, Failure, Params};
 use crate::state::AppState;
+use crate::web::rate_limit::{self, RateLimiter};
 
 /// The request's fields: the query string first, then the body's (which win).
 fn params(req: &HttpRequest, body: &[u8]) -> Result<Params, String> {
@@ -56,10 +57,33 @@ pub async fn api_v2(req: HttpRequest, body: Bytes, state: web::Data<AppState>) -
         Ok(params) => params,
         Err(message) => return HttpResponse::Ok().json(json!({ "error": message })),
     };
+    // Counted per API key (a digest of it), or per address without one; a key that
+    // turns out to be unknown counts against the address too. Checked here rather than
+    // in the middleware, which cannot read the key from the body.
+    let address = rate_limit::address_bucket(&crate::web::client_ip(&req));
+    let key = params.get("key").map(|k| k.trim()).filter(|k| !k.is_empty());
+    let bucket = key.map_or_else(|| address.clone(), rate_limit::api_key_bucket);
+    let keyed = key.is_some();
+    let limiter = req.app_data::<web::Data<RateLimiter>>().cloned();
     let state = state.get_ref().clone();
-    let outcome = web::block(move || api_v2::handle(&state, &params))
-        .await
-        .unwrap_or_else(|e| Err(Failure::Unavailable(e.into())));
+    let outcome = web::block(move || {
+        if let Some(limiter) = &limiter {
+            limiter.check(&bucket)?;
+        }
+        let outcome = api_v2::handle(&state, &params);
+        if let (Some(limiter), Err(Failure::Refused(message))) = (&limiter, &outcome) {
+            if keyed && message == api_v2::INVALID_KEY {
+                limiter.check(&address)?;
+            }
+        }
+        Ok(outcome)
+    })
+    .await
+    .unwrap_or_else(|e| Ok(Err(Failure::Unavailable(e.into()))));
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(retry_after_secs) => return too_many(retry_after_secs),
+    };
     match outcome {
         Ok(reply) => HttpResponse::Ok().json(reply),
         Err(Failure::Refused(message)) => HttpResponse::Ok().json(json!({ "error": message })),
@@ -69,6 +93,14 @@ pub async fn api_v2(req: HttpRequest, body: Bytes, state: web::Data<AppState>) -
                 .json(json!({ "error": "The panel is temporarily unavailable; try again shortly" }))
         }
     }
+}
+
+/// 429 with `Retry-After`, in the only error shape API v2 clients parse.
+fn too_many(retry_after_secs: u64) -> HttpResponse {
+    let message = crate::error::AppError::RateLimited { retry_after_secs }.to_string();
+    HttpResponse::TooManyRequests()
+        .insert_header(("Retry-After", retry_after_secs.to_string()))
+        .json(json!({ "error": message }))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
