@@ -88,9 +88,9 @@ impl Knobs {
 }
 
 /// Every phase, in the order they run.
-const PHASES: [&str; 10] = [
-    "intake", "v2", "spread", "bare", "paced", "forward", "sync", "starve", "rss", "pages",
+const PHASES: [&str; 11] = [
+    "intake", "v2", "spread", "bare", "paced", "forward", "sync", "starve", "rss", "metrics", "pages",
 ];
-/// The phases run when `BENCH_PHASES` is not set (`sync`, `starve`, `rss` and `pages`
+/// The phases run when `BENCH_PHASES` is not set (`sync`, `starve`, `rss`, `metrics` and `pages`
 /// take minutes or their own databases: ask for them).
 const DEFAULT_PHASES: [&str; 6] = ["intake", "v2", "spread", "bare", "paced", "forward"];

@@ -11,6 +11,7 @@ use crate::db::{self, DbConnection};
 use crate::domain::Money;
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, Actor};
+use crate::service::input::lenient_string;
 
 /// How far back rates and response times are judged (seconds).
 pub const WINDOW_SECS: i64 = 5 * 60;
@@ -33,14 +34,19 @@ pub struct Thresholds {
     pub provider_balance_below: Option<String>,
 }
 
-/// The form's raw fields (empty: off).
+/// The form's (or JSON body's) raw fields; empty or missing: off.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ThresholdsInput {
+    #[serde(default, deserialize_with = "lenient_string")]
     pub error_rate_percent: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
     pub p95_ms: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
     pub queue_depth: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
     pub provider_error_percent: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
     pub provider_balance_below: Option<String>,
 }
 

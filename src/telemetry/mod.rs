@@ -13,6 +13,7 @@ pub mod minute;
 pub mod process;
 pub mod sampler;
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -155,14 +156,60 @@ pub fn status_class(status: u16) -> &'static str {
     }
 }
 
-/// One answered HTTP request. `route` is the matched pattern (`/api/user/orders/{id}`).
-pub fn http_request(route: &str, method: &str, status: u16, elapsed: Duration) {
+/// A request series' handles, kept per thread by the request's path: the hot path
+/// neither matches the path against every route pattern again, nor builds a labelled
+/// key and looks it up in the recorder's registry.
+type HttpSeries = (metrics::Counter, metrics::Histogram);
+
+/// Paths remembered per thread before the memory is cleared (a client sending endless
+/// distinct paths, e.g. ids, costs a pattern match each, never unbounded memory).
+const REMEMBERED_PATHS: usize = 4096;
+/// Longer paths are not remembered.
+const REMEMBERED_PATH_LEN: usize = 96;
+
+thread_local! {
+    /// By method and status class, then by path (looked up without allocating).
+    static HTTP_SERIES: std::cell::RefCell<HashMap<(&'static str, &'static str), HashMap<String, HttpSeries>>> =
+        std::cell::RefCell::new(HashMap::new());
+}
+
+/// One answered HTTP request at `path`; `route` gives its matched pattern
+/// (`/api/user/orders/{id}`), called only when the path is not remembered.
+pub fn http_request(
+    path: &str,
+    route: impl FnOnce() -> Option<String>,
+    method: &'static str,
+    status: u16,
+    elapsed: Duration,
+) {
     let class = status_class(status);
-    counter!("smm_http_requests_total", "route" => route.to_string(), "method" => method.to_string(), "class" => class)
-        .increment(1);
-    histogram!("smm_http_request_duration_seconds", "route" => route.to_string(), "class" => class)
-        .record(elapsed.as_secs_f64());
     MINUTE.http(status >= 500, elapsed);
+    if handle().is_none() {
+        return;
+    }
+    let record = |(count, latency): &HttpSeries| {
+        count.increment(1);
+        latency.record(elapsed.as_secs_f64());
+    };
+    HTTP_SERIES.with(|series| {
+        let mut series = series.borrow_mut();
+        let by_path = series.entry((method, class)).or_default();
+        if let Some(handles) = by_path.get(path) {
+            return record(handles);
+        }
+        let route = route().unwrap_or_else(|| "unmatched".into());
+        let handles = (
+            counter!("smm_http_requests_total", "route" => route.clone(), "method" => method, "class" => class),
+            histogram!("smm_http_request_duration_seconds", "route" => route, "class" => class),
+        );
+        record(&handles);
+        if path.len() <= REMEMBERED_PATH_LEN {
+            if by_path.len() >= REMEMBERED_PATHS {
+                by_path.clear();
+            }
+            by_path.insert(path.to_string(), handles);
+        }
+    });
 }
 
 /// Orders placed (committed), by where they went first: `queued` for a provider or
@@ -220,9 +267,14 @@ pub fn ledger_postings(kind: &str, count: u64) {
     counter!("smm_ledger_postings_total", "kind" => kind.to_string()).increment(count);
 }
 
-/// Time a caller waited for a pooled connection.
+/// Time a caller waited for a pooled connection (from the first checkout after the
+/// recorder is installed; the handle is kept, every checkout records).
 pub fn pool_wait(waited: Duration) {
-    histogram!("smm_db_pool_wait_seconds").record(waited.as_secs_f64());
+    static WAIT: OnceLock<metrics::Histogram> = OnceLock::new();
+    if handle().is_some() {
+        WAIT.get_or_init(|| histogram!("smm_db_pool_wait_seconds"))
+            .record(waited.as_secs_f64());
+    }
 }
 
 pub fn pool_timeout() {

@@ -25,9 +25,10 @@ pub async fn record(
     let started = Instant::now();
     let method = method_label(req.method());
     let response = next.call(req).await?;
-    let route = response.request().match_pattern();
+    let request = response.request();
     crate::telemetry::http_request(
-        route.as_deref().unwrap_or("unmatched"),
+        request.path(),
+        || request.match_pattern(),
         method,
         response.status().as_u16(),
         started.elapsed(),

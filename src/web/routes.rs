@@ -52,6 +52,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(api::catalog::create_service)
         .service(api::catalog::get_service)
         .service(api::catalog::update_service)
+        .service(api::system::get_alerts)
+        .service(api::system::set_alerts)
         .service(api::catalog::get_settings)
         .service(api::catalog::update_settings)
         .service(web::scope("/api").default_service(web::to(api::not_found)))

@@ -335,7 +335,21 @@ fn an_alert_shows_on_the_dashboard_when_its_threshold_is_crossed() {
     let browser = app.browser();
     browser.login("watcher@example.com", "admin password 1");
     assert!(!browser.get("/admin").text().unwrap().contains("Alert:"));
+    // As JSON: a bad threshold is refused and changes nothing.
+    let api = app.api();
+    let refused = api.post(
+        "/api/admin/alerts",
+        &json!({"queueDepth": 1, "errorRatePercent": "lots"}),
+        Some(&shop.admin_token),
+    );
+    assert_eq!(json(refused, 400)["error"]["field"], "errorRatePercent");
+    let now = json(api.get("/api/admin/alerts", Some(&shop.admin_token)), 200);
+    assert_eq!(now["thresholds"]["queueDepth"], serde_json::Value::Null);
+    assert_eq!(now["alerts"], json!([]));
     browser.submit("/admin/system", "/admin/system/alerts", &[("queueDepth", "1")]);
+    let now = json(api.get("/api/admin/alerts", Some(&shop.admin_token)), 200);
+    assert_eq!(now["thresholds"]["queueDepth"], 1);
+    assert_eq!(now["alerts"][0]["key"], "queue_depth");
     let dashboard = browser.get("/admin").text().unwrap();
     assert!(
         dashboard.contains("Alert: 1 orders wait to be forwarded"),

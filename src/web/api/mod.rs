@@ -8,6 +8,7 @@ pub mod health;
 pub mod orders;
 pub mod requests;
 pub mod sync;
+pub mod system;
 pub mod user;
 pub mod v2;
 
