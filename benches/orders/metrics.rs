@@ -15,8 +15,9 @@ use crate::loadgen::{drive, LoadResult};
 use crate::rss::Serve;
 
 pub struct MetricsResult {
-    /// (METRICS on?, the load) in the order run.
-    pub runs: Vec<(bool, LoadResult)>,
+    /// (METRICS on?, the load, `serve`'s CPU milliseconds per answered request) in the
+    /// order run.
+    pub runs: Vec<(bool, LoadResult, f64)>,
     pub orders: i64,
     pub providers: usize,
     pub series: usize,
@@ -24,6 +25,33 @@ pub struct MetricsResult {
     pub scrape_bytes: usize,
     pub count_by_status_ms: f64,
     pub queue_depth_ms: f64,
+    /// Nanoseconds of one request's recording (the middleware's call, a remembered path)
+    /// and of one pool checkout's, in this process with the recorder installed.
+    pub record_request_ns: f64,
+    pub record_checkout_ns: f64,
+}
+
+/// The recording calls themselves, a million times each.
+fn recording_cost() -> (f64, f64) {
+    smm_panel::telemetry::install();
+    const N: u32 = 1_000_000;
+    let started = Instant::now();
+    for i in 0..N {
+        smm_panel::telemetry::http_request(
+            "/api/user/create-orders",
+            || Some("/api/user/create-orders".into()),
+            "POST",
+            201,
+            Duration::from_micros(u64::from(i % 5000)),
+        );
+    }
+    let request = started.elapsed().as_nanos() as f64 / f64::from(N);
+    let started = Instant::now();
+    for i in 0..N {
+        smm_panel::telemetry::pool_wait(Duration::from_nanos(u64::from(i % 1000)));
+    }
+    let checkout = started.elapsed().as_nanos() as f64 / f64::from(N);
+    (request, checkout)
 }
 
 const PROVIDERS: usize = 100;
@@ -54,6 +82,8 @@ pub fn metrics_phase(knobs: &Knobs) -> (&'static str, MetricsResult) {
         std::thread::sleep(Duration::from_secs(1));
         let label = format!("intake, METRICS={}", if on { "on" } else { "off" });
         let tokens = [shop.customer_token.clone()];
+        let stat = format!("/proc/{}/stat", serve.0.id());
+        let cpu_before = crate::cpu::stat_cpu(&stat).unwrap_or(0);
         let load = drive(
             &label,
             &format!("{base}/api/user/create-orders"),
@@ -62,7 +92,10 @@ pub fn metrics_phase(knobs: &Knobs) -> (&'static str, MetricsResult) {
             if on { "m" } else { "n" },
             knobs,
         );
-        runs.push((on, load));
+        // Jiffies are 10 ms; over tens of thousands of requests that is fine-grained.
+        let jiffies = crate::cpu::stat_cpu(&stat).unwrap_or(0).saturating_sub(cpu_before);
+        let cpu_ms_per_request = jiffies as f64 * 10.0 / load.sample.ok.max(1) as f64;
+        runs.push((on, load, cpu_ms_per_request));
         drop(serve);
     }
 
@@ -138,6 +171,7 @@ pub fn metrics_phase(knobs: &Knobs) -> (&'static str, MetricsResult) {
         scrape_ms.push(started.elapsed().as_secs_f64() * 1000.0);
     }
     drop(serve);
+    let (record_request_ns, record_checkout_ns) = recording_cost();
     let series = body.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).count();
     scrape_ms.sort_by(f64::total_cmp);
     let backend = db.backend;
@@ -154,6 +188,8 @@ pub fn metrics_phase(knobs: &Knobs) -> (&'static str, MetricsResult) {
             scrape_ms,
             count_by_status_ms,
             queue_depth_ms,
+            record_request_ns,
+            record_checkout_ns,
         },
     )
 }
@@ -161,31 +197,38 @@ pub fn metrics_phase(knobs: &Knobs) -> (&'static str, MetricsResult) {
 pub fn report_metrics(backend: &str, r: &MetricsResult) {
     println!();
     println!("smm-panel cost of measuring — {backend} — `smm-panel serve`, METRICS off/on alternated");
-    for (on, load) in &r.runs {
+    for (on, load, cpu) in &r.runs {
         println!(
-            "{:<24} {:>8.0}/s  p50 {:>6.1} ms  p99 {:>6.1} ms  errors {}  (METRICS={})",
+            "{:<24} {:>8.0}/s  p50 {:>6.1} ms  p99 {:>6.1} ms  errors {}  serve CPU {:>5.0} µs/request (METRICS={})",
             load.label,
             load.per_second(),
             load.percentile_ms(50.0),
             load.percentile_ms(99.0),
             load.sample.errors,
+            cpu * 1000.0,
             if *on { "on" } else { "off" }
         );
     }
-    let mean = |on: bool| {
-        let rates: Vec<f64> = r
-            .runs
-            .iter()
-            .filter(|(o, _)| *o == on)
-            .map(|(_, l)| l.per_second())
-            .collect();
-        rates.iter().sum::<f64>() / rates.len().max(1) as f64
+    let mean = |on: bool, f: &dyn Fn(&LoadResult, f64) -> f64| {
+        let values: Vec<f64> = r.runs.iter().filter(|(o, _, _)| *o == on).map(|(_, l, c)| f(l, *c)).collect();
+        values.iter().sum::<f64>() / values.len().max(1) as f64
     };
-    let (off, on) = (mean(false), mean(true));
-    let cost = (1.0 - on / off) * 100.0;
+    let (off, on) = (mean(false, &|l, _| l.per_second()), mean(true, &|l, _| l.per_second()));
     println!(
-        "mean off {off:.0}/s, on {on:.0}/s: measuring costs {cost:.1} % — {}",
+        "throughput: mean off {off:.0}/s, on {on:.0}/s ({:+.1} %; runs of one mode spread more than that)",
+        (on / off - 1.0) * 100.0
+    );
+    let (cpu_off, cpu_on) = (mean(false, &|_, c| c), mean(true, &|_, c| c));
+    let cost = (cpu_on / cpu_off - 1.0) * 100.0;
+    println!(
+        "serve CPU per request: off {:.0} µs, on {:.0} µs: measuring costs {cost:+.1} % — {}",
+        cpu_off * 1000.0,
+        cpu_on * 1000.0,
         crate::report::met(cost <= 5.0)
+    );
+    println!(
+        "recording, in-process: {:.0} ns per request (counter + histogram + minute sums), {:.0} ns per pool checkout",
+        r.record_request_ns, r.record_checkout_ns
     );
     let p = |q: f64| r.scrape_ms[((r.scrape_ms.len() - 1) as f64 * q).round() as usize];
     println!(
