@@ -210,7 +210,12 @@ pub fn report_metrics(backend: &str, r: &MetricsResult) {
         );
     }
     let mean = |on: bool, f: &dyn Fn(&LoadResult, f64) -> f64| {
-        let values: Vec<f64> = r.runs.iter().filter(|(o, _, _)| *o == on).map(|(_, l, c)| f(l, *c)).collect();
+        let values: Vec<f64> = r
+            .runs
+            .iter()
+            .filter(|(o, _, _)| *o == on)
+            .map(|(_, l, c)| f(l, *c))
+            .collect();
         values.iter().sum::<f64>() / values.len().max(1) as f64
     };
     let (off, on) = (mean(false, &|l, _| l.per_second()), mean(true, &|l, _| l.per_second()));

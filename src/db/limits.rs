@@ -27,18 +27,48 @@ pub fn digest(value: &str) -> String {
 /// seconds) and returns the window's count, this request included. One statement, so
 /// concurrent callers, in any process, each get a different count.
 pub fn count_hit(conn: &mut DbConnection, bucket: &str, window_start: i64) -> QueryResult<i64> {
-    let hits: i32 = on_backend!(conn, |c| diesel::insert_into(limit_windows::table)
-        .values((
-            limit_windows::bucket.eq(bucket),
-            limit_windows::window_start.eq(window_start),
-            limit_windows::hits.eq(1),
-        ))
-        .on_conflict((limit_windows::bucket, limit_windows::window_start))
-        .do_update()
-        .set(limit_windows::hits.eq(limit_windows::hits + 1))
-        .returning(limit_windows::hits)
-        .get_result(c))?;
-    Ok(i64::from(hits))
+    let counted = count_hits(conn, &[(bucket, window_start, 1)])?;
+    Ok(counted.first().map_or(1, |(_, _, hits)| *hits))
+}
+
+/// Adds `n` requests to each `(bucket, window_start, n)` (distinct keys) in one
+/// statement and returns each window's count after it, in the order given. Rows are
+/// written in key order, so two processes counting overlapping buckets never deadlock.
+pub fn count_hits(conn: &mut DbConnection, counts: &[(&str, i64, i32)]) -> QueryResult<Vec<(String, i64, i64)>> {
+    use diesel::upsert::excluded;
+    let mut sorted: Vec<&(&str, i64, i32)> = counts.iter().collect();
+    sorted.sort_by_key(|(bucket, window_start, _)| (*bucket, *window_start));
+    let rows: Vec<_> = sorted
+        .into_iter()
+        .map(|(bucket, window_start, n)| {
+            (
+                limit_windows::bucket.eq(*bucket),
+                limit_windows::window_start.eq(*window_start),
+                limit_windows::hits.eq(*n),
+            )
+        })
+        .collect();
+    let mut counted: Vec<(String, i64, i32)> = Vec::with_capacity(counts.len());
+    for chunk in rows.chunks(super::ROWS_PER_STATEMENT) {
+        let chunk = chunk.to_vec();
+        counted.extend(on_backend!(conn, |c| diesel::insert_into(limit_windows::table)
+            .values(chunk)
+            .on_conflict((limit_windows::bucket, limit_windows::window_start))
+            .do_update()
+            .set(limit_windows::hits.eq(limit_windows::hits + excluded(limit_windows::hits)))
+            .returning((limit_windows::bucket, limit_windows::window_start, limit_windows::hits))
+            .get_results::<(String, i64, i32)>(c))?);
+    }
+    Ok(counts
+        .iter()
+        .map(|(bucket, window_start, _)| {
+            let hits = counted
+                .iter()
+                .find(|(b, w, _)| b == bucket && w == window_start)
+                .map_or(0, |(_, _, h)| i64::from(*h));
+            (bucket.to_string(), *window_start, hits)
+        })
+        .collect())
 }
 
 /// One sign-in throttle counter (times in Unix milliseconds, database clock).

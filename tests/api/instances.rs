@@ -171,6 +171,35 @@ fn two_instances_let_through_exactly_the_limit_of_one() {
     assert_eq!(passed.iter().filter(|i| *i % 2 == 0).count(), 15);
 }
 
+/// Many requests at once (each instance counts them in batches, one upsert per batch):
+/// still exactly the limit passes across both.
+#[test]
+fn a_burst_at_both_instances_at_once_passes_exactly_the_limit() {
+    let pair = two_instances(&[("RATE_LIMIT_PER_MIN", "50")]);
+    let statuses = within_one_minute(|attempt| {
+        let client = client_from(40 + attempt);
+        std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..16)
+                .map(|t| {
+                    let (client, pair) = (&client, &pair);
+                    scope.spawn(move || {
+                        (0..5)
+                            .map(|i| send(client.get(pair.nth(t + i).url("/login"))).0.status)
+                            .collect::<Vec<u16>>()
+                    })
+                })
+                .collect();
+            threads
+                .into_iter()
+                .flat_map(|t| t.join().unwrap())
+                .collect::<Vec<u16>>()
+        })
+    });
+    assert_eq!(statuses.len(), 80);
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 50, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 30, "{statuses:?}");
+}
+
 #[test]
 fn the_sign_in_throttle_counts_guesses_made_at_either_instance() {
     let pair = two_instances(&[]);

@@ -34,6 +34,8 @@ pub async fn set_alerts(
 ) -> AppResult<HttpResponse> {
     let actor = actor(&req, &admin);
     let input = body.into_inner();
-    let thresholds = state.run(move |s| alerts::save(&mut *s.conn()?, &actor, &input)).await?;
+    let thresholds = state
+        .run(move |s| alerts::save(&mut *s.conn()?, &actor, &input))
+        .await?;
     Ok(HttpResponse::Ok().json(json!({ "thresholds": thresholds })))
 }
