@@ -318,36 +318,28 @@ fn charts(
             }),
         ),
     ];
-    charts.push(chart(
-        "Provider latency (average)",
-        "ms",
-        range,
-        by_point(
+    // Per provider, a value per call: the average latency, and the percent that failed.
+    let per_call = |title: &str, unit: &str, numerator: fn(&ProviderSampleRow) -> f64| {
+        chart(
+            title,
+            unit,
             range,
-            providers,
-            |r| r.at,
-            provider_names,
-            |g| {
-                let calls: i64 = g.iter().map(|r| r.calls).sum();
-                (calls > 0).then(|| g.iter().map(|r| r.latency_ms_sum).sum::<i64>() as f64 / calls as f64)
-            },
-        ),
-    ));
-    charts.push(chart(
-        "Provider errors",
-        "%",
-        range,
-        by_point(
-            range,
-            providers,
-            |r| r.at,
-            provider_names,
-            |g| {
-                let calls: i64 = g.iter().map(|r| r.calls).sum();
-                (calls > 0).then(|| g.iter().map(|r| r.errors).sum::<i64>() as f64 * 100.0 / calls as f64)
-            },
-        ),
-    ));
+            by_point(
+                range,
+                providers,
+                |r| r.at,
+                provider_names,
+                |g| {
+                    let calls: i64 = g.iter().map(|r| r.calls).sum();
+                    (calls > 0).then(|| g.iter().map(|r| numerator(r)).sum::<f64>() / calls as f64)
+                },
+            ),
+        )
+    };
+    charts.push(per_call("Provider latency (average)", "ms", |r| {
+        r.latency_ms_sum as f64
+    }));
+    charts.push(per_call("Provider errors", "%", |r| r.errors as f64 * 100.0));
     charts
 }
 

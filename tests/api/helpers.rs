@@ -607,6 +607,16 @@ pub fn free_port() -> u16 {
 
 /// Starts the real `smm-panel serve` with the test app's database and key.
 pub fn serve(env: &std::collections::HashMap<String, String>, port: u16, extra: &[(&str, &str)]) -> Child {
+    serve_to(env, port, extra, Stdio::inherit())
+}
+
+/// `serve` with its log (standard error) going to `stderr`.
+pub fn serve_to(
+    env: &std::collections::HashMap<String, String>,
+    port: u16,
+    extra: &[(&str, &str)],
+    stderr: Stdio,
+) -> Child {
     smm_panel::provider::client::install_crypto_provider();
     let child = Command::new(env!("CARGO_BIN_EXE_smm-panel"))
         .arg("serve")
@@ -618,7 +628,7 @@ pub fn serve(env: &std::collections::HashMap<String, String>, port: u16, extra: 
         .envs(extra.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .expect("start smm-panel serve");
     let url = format!("http://127.0.0.1:{port}/healthz");

@@ -4,7 +4,7 @@
 //! zero in each.)
 
 use std::io::Read;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use serde_json::json;
@@ -177,27 +177,7 @@ fn serve_logging(
     log: &std::path::Path,
     extra: &[(&str, &str)],
 ) -> Child {
-    smm_panel::provider::client::install_crypto_provider();
-    let child = Command::new(env!("CARGO_BIN_EXE_smm-panel"))
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .env("BIND", format!("127.0.0.1:{port}"))
-        .envs(extra.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .expect("start smm-panel serve");
-    let url = format!("http://127.0.0.1:{port}/healthz");
-    wait_until(Duration::from_secs(30), "serve to answer", || {
-        reqwest::blocking::get(&url)
-            .ok()
-            .filter(|r| r.status().is_success())
-            .map(|_| ())
-    });
-    child
+    serve_to(env, port, extra, std::fs::File::create(log).unwrap().into())
 }
 
 /// Stops `child` as a supervisor would (SIGTERM) and waits for it.
