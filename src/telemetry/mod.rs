@@ -160,6 +160,8 @@ pub fn status_class(status: u16) -> &'static str {
 /// neither matches the path against every route pattern again, nor builds a labelled
 /// key and looks it up in the recorder's registry.
 type HttpSeries = (metrics::Counter, metrics::Histogram);
+/// By method and status class, then by path.
+type HttpSeriesByPath = HashMap<(&'static str, &'static str), HashMap<String, HttpSeries>>;
 
 /// Paths remembered per thread before the memory is cleared (a client sending endless
 /// distinct paths, e.g. ids, costs a pattern match each, never unbounded memory).
@@ -169,7 +171,7 @@ const REMEMBERED_PATH_LEN: usize = 96;
 
 thread_local! {
     /// By method and status class, then by path (looked up without allocating).
-    static HTTP_SERIES: std::cell::RefCell<HashMap<(&'static str, &'static str), HashMap<String, HttpSeries>>> =
+    static HTTP_SERIES: std::cell::RefCell<HttpSeriesByPath> =
         std::cell::RefCell::new(HashMap::new());
 }
 
