@@ -592,3 +592,48 @@ fn admin_order_filters_narrow_by_manual_flag_user_and_date() {
         "validation_error"
     );
 }
+
+/// The manual-order page finds the user by email (a plain GET step, no JavaScript),
+/// shows the chosen user's balance, and places the order for them.
+#[test]
+fn the_manual_order_page_finds_the_user_by_email() {
+    let app = spawn_app();
+    app.stop_workers();
+    let shop = app.shop(sim_args("manual-pick-key"));
+    let service = app.service_id(&shop, "1");
+    let target = app.create_user("rahim.uddin@example.com", "rahim-pass-1", Role::User);
+    app.deposit(target, "250");
+    app.create_user("karim@example.com", "karim-pass-1", Role::User);
+    app.create_user("picker@example.com", "picker-pass-1", Role::Admin);
+    let admin = app.browser();
+    admin.login("picker@example.com", "picker-pass-1");
+
+    let found = admin.get("/admin/orders/manual?user=RAHIM").text().unwrap();
+    assert!(found.contains(&format!("href=\"/admin/orders/manual?userId={target}\"")));
+    assert!(found.contains("rahim.uddin@example.com") && !found.contains("karim@example.com"));
+    let none = admin.get("/admin/orders/manual?user=nobody-here").text().unwrap();
+    assert!(none.contains("No user&#x27;s email contains") || none.contains("No user's email contains"));
+
+    let chosen = admin
+        .get(&format!("/admin/orders/manual?userId={target}"))
+        .text()
+        .unwrap();
+    assert!(chosen.contains("For <strong>rahim.uddin@example.com</strong>"));
+    assert!(chosen.contains("balance 250.00"), "the user's balance is shown");
+    assert!(chosen.contains(&format!("name=\"userId\" value=\"{target}\"")));
+
+    let placed = admin.submit(
+        &format!("/admin/orders/manual?userId={target}"),
+        "/admin/orders/manual",
+        &[
+            ("userId", &target.to_string()),
+            ("serviceId", &service.to_string()),
+            ("link", "https://x.com/picked"),
+            ("quantity", "100"),
+            ("charge", "true"),
+        ],
+    );
+    assert_eq!(placed.status(), 303, "placed");
+    let (balance, sum) = app.balance_and_ledger_sum(target);
+    assert!(balance < 250_000_000 && balance == sum, "charged through the ledger");
+}

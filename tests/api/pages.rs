@@ -143,11 +143,55 @@ fn navigation_follows_the_role_and_unknown_paths_are_404() {
     app.create_user("plain@example.com", "plain-pass-1", Role::User);
     app.create_user("boss@example.com", "boss-pass-12", Role::SuperAdmin);
     let user = app.browser();
-    user.login("plain@example.com", "plain-pass-1");
-    assert!(!user.get("/").text().unwrap().contains("/admin/users"));
+    assert_eq!(location(&user.login("plain@example.com", "plain-pass-1")), "/");
+    let home = user.get("/").text().unwrap();
+    assert!(!home.contains("/admin"), "a customer sees no way into the admin area");
+
+    // An admin lands in the admin area, whose bar is its own (distinct names, no
+    // customer links twice) with a way back to the customer view.
     let boss = app.browser();
-    boss.login("boss@example.com", "boss-pass-12");
-    assert!(boss.get("/").text().unwrap().contains("/admin/users"));
+    assert_eq!(location(&boss.login("boss@example.com", "boss-pass-12")), "/admin");
+    let admin = boss.get("/admin").text().unwrap();
+    let bar = &admin[admin.find("<nav>").unwrap()..admin.find("</nav>").unwrap()];
+    for (href, name) in [
+        ("/admin", "Overview"),
+        ("/admin/orders", "All orders"),
+        ("/admin/orders/manual", "Manual order"),
+        ("/admin/review", "Review"),
+        ("/admin/users", "Users"),
+        ("/admin/system", "System"),
+        ("/admin/admins", "Admins"),
+        ("/", "Customer view"),
+    ] {
+        assert!(
+            bar.contains(&format!("href=\"{href}\">{name}")),
+            "{name} in the admin bar"
+        );
+    }
+    assert!(
+        !bar.contains("href=\"/orders/new\""),
+        "no customer links in the admin bar"
+    );
+    let customer_view = boss.get("/").text().unwrap();
+    let bar = &customer_view[customer_view.find("<nav>").unwrap()..customer_view.find("</nav>").unwrap()];
+    assert!(
+        bar.contains("Admin area") && !bar.contains("/admin/users"),
+        "the customer bar links the admin area once"
+    );
+    // A page to return to wins over the admin landing.
+    let back = app.browser();
+    let html = back.get("/login?next=/orders").text().unwrap();
+    let csrf = csrf_token(&html);
+    let response = back.post_form(
+        "/login",
+        &[
+            ("email", "boss@example.com"),
+            ("password", "boss-pass-12"),
+            ("next", "/orders"),
+            ("csrf", &csrf),
+        ],
+    );
+    assert_eq!(location(&response), "/orders");
 
     let response = user.get("/definitely/not/here");
     assert_eq!(response.status(), 404);
@@ -218,4 +262,32 @@ fn requests_past_the_per_minute_limit_get_429_with_retry_after() {
     for _ in 0..10 {
         assert_eq!(api.get("/healthz", None).status(), 200, "health checks are not counted");
     }
+}
+
+#[test]
+fn the_dashboard_shows_recent_orders_and_which_order_a_charge_was_for() {
+    let app = spawn_app();
+    app.stop_workers();
+    let shop = app.shop(sim_args("recent-key-1"));
+    let service = app.service_id(&shop, "1");
+    let id = app.create_user("recent@example.com", "recent-pass-1", Role::User);
+    app.deposit(id, "100");
+    let token = app.api().token("recent@example.com", "recent-pass-1");
+    let browser = app.browser();
+    browser.login("recent@example.com", "recent-pass-1");
+    assert!(browser.get("/").text().unwrap().contains("You have no orders yet"));
+    let placed = json(
+        app.api().post(
+            "/api/user/create-orders",
+            &serde_json::json!({"orders": [{"serviceId": service, "link": "https://x.com/recent-post", "qty": 100}]}),
+            Some(&token),
+        ),
+        201,
+    );
+    let order = placed["orders"][0]["id"].as_i64().unwrap();
+    let home = browser.get("/").text().unwrap();
+    assert!(!home.contains("You have no orders yet"));
+    assert!(home.contains("https://x.com/recent-post"), "the order is listed");
+    // Once in the orders table and once on its charge row.
+    assert_eq!(home.matches(&format!("href=\"/orders/{order}\"")).count(), 2, "{home}");
 }

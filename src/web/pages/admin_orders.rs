@@ -352,6 +352,23 @@ struct ManualPage {
     usd_to_bdt: crate::domain::Rate,
     form: crate::service::admin_orders::ManualOrderDraft,
     errors: crate::web::forms::FormErrors,
+    /// The user search as typed, and what it found (at most `USER_MATCHES`).
+    user_query: String,
+    matches: Option<Vec<crate::service::accounts::Account>>,
+    /// The user the order is for, once chosen (or typed as an id).
+    chosen: Option<crate::service::accounts::Account>,
+}
+
+/// Users a search lists at most (a narrower search finds the rest).
+const USER_MATCHES: i64 = 10;
+
+/// `?user=` searches users by email; `?userId=` picks one (the search step of the
+/// manual-order form, which works without JavaScript).
+#[derive(serde::Deserialize, Default)]
+pub struct ManualQuery {
+    user: Option<String>,
+    #[serde(rename = "userId")]
+    user_id: Option<String>,
 }
 
 impl crate::service::catalog::ServiceView {
@@ -371,7 +388,32 @@ async fn manual_page(
     form: crate::service::admin_orders::ManualOrderDraft,
     errors: crate::web::forms::FormErrors,
     status: StatusCode,
+    user_query: String,
 ) -> Result<HttpResponse, PageError> {
+    let chosen_id = form
+        .user_id
+        .as_deref()
+        .and_then(|id| id.trim().parse::<i64>().ok())
+        .filter(|id| *id > 0);
+    let search = user_query.trim().to_string();
+    let (matches, chosen) = state
+        .run(move |s| {
+            let matches = if search.is_empty() {
+                None
+            } else {
+                let page = crate::service::pagination::PageRequest {
+                    page: 1,
+                    per_page: USER_MATCHES,
+                };
+                Some(crate::service::accounts::list(s, Some(&search), page)?.items)
+            };
+            let chosen = match chosen_id {
+                Some(id) => crate::service::accounts::find(&mut *s.conn()?, id)?,
+                None => None,
+            };
+            Ok((matches, chosen))
+        })
+        .await?;
     let (catalog, usd_to_bdt) = state
         .run(|s| {
             let mut conn = s.conn()?;
@@ -392,6 +434,9 @@ async fn manual_page(
         usd_to_bdt,
         form,
         errors,
+        user_query,
+        matches,
+        chosen,
     };
     Ok(render(status, &page))
 }
@@ -401,12 +446,25 @@ pub async fn manual_form(
     session: Session,
     state: web::Data<AppState>,
     PageAdmin(admin): PageAdmin,
+    query: web::Query<ManualQuery>,
 ) -> Result<HttpResponse, PageError> {
+    let query = query.into_inner();
     let form = crate::service::admin_orders::ManualOrderDraft {
         charge: Some("true".into()),
+        user_id: query.user_id,
         ..Default::default()
     };
-    manual_page(&session, &state, &admin, form, Default::default(), StatusCode::OK).await
+    let search = query.user.unwrap_or_default();
+    manual_page(
+        &session,
+        &state,
+        &admin,
+        form,
+        Default::default(),
+        StatusCode::OK,
+        search,
+    )
+    .await
 }
 
 #[post("/admin/orders/manual")]
@@ -449,7 +507,7 @@ pub async fn manual_create(
                 other => other.field().unwrap_or("form"),
             };
             errors.add(field, e.to_string());
-            manual_page(&session, &state, &admin, form, errors, status).await
+            manual_page(&session, &state, &admin, form, errors, status, String::new()).await
         }
         Err(e) => Err(e.into()),
     }

@@ -73,7 +73,12 @@ pub async fn login(
     match result {
         Ok(account) => {
             session::sign_in(&session, account.id, account.session_epoch)?;
-            Ok(see_other(&safe_next(form.next.as_deref())))
+            // An admin with no page to return to lands in the admin area.
+            let next = match safe_next(form.next.as_deref()) {
+                home if home == "/" && account.role.is_admin() => "/admin".to_string(),
+                next => next,
+            };
+            Ok(see_other(&next))
         }
         Err(e)
             if matches!(
