@@ -242,11 +242,6 @@ pub use clock::now;
 /// widest row written this way (orders, 17 columns).
 pub const ROWS_PER_STATEMENT: usize = 500;
 
-thread_local! {
-    /// A write to the catalogue or settings is waiting for its transaction to commit.
-    static CATALOG_WRITE_PENDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
 /// Moves each time this process commits a change to the catalogue or the settings, so
 /// its in-memory catalogue (`service::price_book`) reloads on the next read. Other
 /// processes see the change through the `catalog_version` row, which triggers move.
@@ -256,29 +251,14 @@ static CATALOG_EPOCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU6
 /// epoch moves when the outermost transaction commits (a reader that reloaded before
 /// then would cache the old rows as new); outside one, the write is already committed.
 pub fn catalog_written(conn: &mut DbConnection) {
-    use diesel::connection::TransactionManager;
-    type Manager = <DbConnection as Connection>::TransactionManager;
-    let in_transaction = Manager::transaction_manager_status_mut(conn)
-        .transaction_depth()
-        .map_or(true, |depth| depth.is_some());
-    if in_transaction {
-        CATALOG_WRITE_PENDING.with(|p| p.set(true));
-    } else {
+    after_commit(conn, || {
         CATALOG_EPOCH.fetch_add(1, std::sync::atomic::Ordering::Release);
-    }
+    });
 }
 
 /// See `CATALOG_EPOCH`.
 pub fn catalog_epoch() -> u64 {
     CATALOG_EPOCH.load(std::sync::atomic::Ordering::Acquire)
-}
-
-/// At the end of an outermost transaction: publish a committed catalogue write, or
-/// forget a rolled-back one.
-fn end_catalog_write(committed: bool) {
-    if CATALOG_WRITE_PENDING.with(|p| p.replace(false)) && committed {
-        CATALOG_EPOCH.fetch_add(1, std::sync::atomic::Ordering::Release);
-    }
 }
 
 thread_local! {
@@ -287,8 +267,8 @@ thread_local! {
 }
 
 /// Runs `f` when what `conn` wrote is committed: at the outermost transaction's commit
-/// (never, if it rolls back), or now outside a transaction. For metrics that must
-/// count only what happened.
+/// (never, if it rolls back), or now outside a transaction. For what must follow only
+/// a committed write: the catalogue epoch, metrics that count what happened.
 pub fn after_commit(conn: &mut DbConnection, f: impl FnOnce() + 'static) {
     use diesel::connection::TransactionManager;
     type Manager = <DbConnection as Connection>::TransactionManager;
@@ -335,14 +315,12 @@ where
     match f(conn) {
         Ok(value) => {
             let committed = Manager::commit_transaction(conn);
-            end_catalog_write(committed.is_ok());
             end_after_commit(committed.is_ok());
             committed.map_err(E::from)?;
             Ok(value)
         }
         Err(e) => {
             let _ = Manager::rollback_transaction(conn);
-            end_catalog_write(false);
             end_after_commit(false);
             Err(e)
         }
