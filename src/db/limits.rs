@@ -23,18 +23,11 @@ pub fn digest(value: &str) -> String {
     hex::encode(&Sha256::digest(value.as_bytes())[..16])
 }
 
-/// Counts one request in `bucket`'s window that starts at `window_start` (Unix
-/// seconds) and returns the window's count, this request included. One statement, so
-/// concurrent callers, in any process, each get a different count.
-pub fn count_hit(conn: &mut DbConnection, bucket: &str, window_start: i64) -> QueryResult<i64> {
-    let counted = count_hits(conn, &[(bucket, window_start, 1)])?;
-    Ok(counted.first().map_or(1, |(_, _, hits)| *hits))
-}
-
-/// Adds `n` requests to each `(bucket, window_start, n)` (distinct keys) in one
-/// statement and returns each window's count after it, in the order given. Rows are
+/// Adds `n` requests to each `(bucket, window_start, n)` (distinct keys; `window_start`
+/// in Unix seconds) in one statement and returns each window's count after it, in the
+/// order given, so concurrent callers, in any process, never share a number. Rows are
 /// written in key order, so two processes counting overlapping buckets never deadlock.
-pub fn count_hits(conn: &mut DbConnection, counts: &[(&str, i64, i32)]) -> QueryResult<Vec<(String, i64, i64)>> {
+pub fn count_hits(conn: &mut DbConnection, counts: &[(&str, i64, i32)]) -> QueryResult<Vec<i64>> {
     use diesel::upsert::excluded;
     let mut sorted: Vec<&(&str, i64, i32)> = counts.iter().collect();
     sorted.sort_by_key(|(bucket, window_start, _)| (*bucket, *window_start));
@@ -48,26 +41,22 @@ pub fn count_hits(conn: &mut DbConnection, counts: &[(&str, i64, i32)]) -> Query
             )
         })
         .collect();
-    let mut counted: Vec<(String, i64, i32)> = Vec::with_capacity(counts.len());
+    let mut counted: std::collections::HashMap<(String, i64), i64> =
+        std::collections::HashMap::with_capacity(counts.len());
     for chunk in rows.chunks(super::ROWS_PER_STATEMENT) {
         let chunk = chunk.to_vec();
-        counted.extend(on_backend!(conn, |c| diesel::insert_into(limit_windows::table)
+        let written = on_backend!(conn, |c| diesel::insert_into(limit_windows::table)
             .values(chunk)
             .on_conflict((limit_windows::bucket, limit_windows::window_start))
             .do_update()
             .set(limit_windows::hits.eq(limit_windows::hits + excluded(limit_windows::hits)))
             .returning((limit_windows::bucket, limit_windows::window_start, limit_windows::hits))
-            .get_results::<(String, i64, i32)>(c))?);
+            .get_results::<(String, i64, i32)>(c))?;
+        counted.extend(written.into_iter().map(|(b, w, h)| ((b, w), i64::from(h))));
     }
     Ok(counts
         .iter()
-        .map(|(bucket, window_start, _)| {
-            let hits = counted
-                .iter()
-                .find(|(b, w, _)| b == bucket && w == window_start)
-                .map_or(0, |(_, _, h)| i64::from(*h));
-            (bucket.to_string(), *window_start, hits)
-        })
+        .map(|(bucket, window_start, _)| counted.get(&(bucket.to_string(), *window_start)).copied().unwrap_or(0))
         .collect())
 }
 

@@ -52,8 +52,8 @@ enum Windows {
 }
 
 struct SharedWindows {
-    /// To the counting thread (`counter`): a bucket's window and where to answer.
-    hits: std::sync::mpsc::SyncSender<Hit>,
+    /// To the counting thread (`start_counter`): a bucket's window and where to answer.
+    hits: tokio::sync::mpsc::Sender<Hit>,
     /// Until when (Unix ms) requests go through without asking the database.
     skip_until_ms: AtomicI64,
     /// When (Unix ms) the last warning about it was logged.
@@ -85,11 +85,6 @@ impl RateLimiter {
         }
     }
 
-    /// Whether counting asks the database (and so blocks).
-    pub fn is_shared(&self) -> bool {
-        matches!(self.windows, Windows::Shared(_))
-    }
-
     /// Counts a request in `bucket` now; `Err(seconds to the window's end)` when over
     /// the limit. Blocking when shared: call it off the async executor.
     pub fn check(&self, bucket: &str) -> Result<(), u64> {
@@ -98,10 +93,10 @@ impl RateLimiter {
 
     /// `check` at `now_ms` (Unix milliseconds, the database's clock).
     pub fn check_at(&self, bucket: &str, now_ms: i64) -> Result<(), u64> {
-        let now_secs = u64::try_from(now_ms / 1000).unwrap_or(0);
-        let minute = now_secs / 60;
+        let (now_secs, window_start) = window_of(now_ms);
         let hits = match &self.windows {
             Windows::Memory(windows) => {
+                let minute = window_start / 60;
                 let mut windows = windows.lock().unwrap_or_else(|p| p.into_inner());
                 if windows.len() > MAX_TRACKED {
                     windows.retain(|_, (m, _)| *m == minute);
@@ -111,27 +106,38 @@ impl RateLimiter {
                     *window = (minute, 0);
                 }
                 window.1 = window.1.saturating_add(1);
-                u64::from(window.1)
+                Some(u64::from(window.1))
             }
-            Windows::Shared(shared) => match shared.count(bucket, minute * 60, now_ms) {
-                Some(hits) => hits,
-                None => return Ok(()),
-            },
+            Windows::Shared(shared) => shared.count_blocking(bucket, window_start, now_ms),
         };
-        if hits > u64::from(self.per_minute) {
-            return Err(60 - now_secs % 60);
-        }
-        Ok(())
+        self.judge(hits, now_secs)
     }
 
-    /// `check` from async code: on the blocking pool when shared, inline otherwise.
+    /// `check` from async code: the shared count is awaited (no thread waits for it).
     pub async fn check_async(limiter: web::Data<Self>, bucket: String) -> Result<(), u64> {
-        if !limiter.is_shared() {
+        let Windows::Shared(shared) = &limiter.windows else {
             return limiter.check(&bucket);
-        }
-        // The blocking pool gone (shutting down) lets the request through like an outage.
-        web::block(move || limiter.check(&bucket)).await.unwrap_or(Ok(()))
+        };
+        let now_ms = db::clock::now_millis();
+        let (now_secs, window_start) = window_of(now_ms);
+        let hits = shared.count(&bucket, window_start, now_ms).await;
+        limiter.judge(hits, now_secs)
     }
+
+    /// A request that is `hits` in its window (`None`: uncounted) passes, or waits for
+    /// the window's end.
+    fn judge(&self, hits: Option<u64>, now_secs: u64) -> Result<(), u64> {
+        match hits {
+            Some(hits) if hits > u64::from(self.per_minute) => Err(60 - now_secs % 60),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The second `now_ms` falls in, and the start of its one-minute window (Unix seconds).
+fn window_of(now_ms: i64) -> (u64, u64) {
+    let now_secs = u64::try_from(now_ms / 1000).unwrap_or(0);
+    (now_secs, now_secs - now_secs % 60)
 }
 
 impl SharedWindows {
@@ -146,22 +152,43 @@ impl SharedWindows {
     /// fails closed instead. A warning is logged at most once a minute, and for a few
     /// seconds after a failure the database is not asked again, so an outage adds no
     /// wait to each request.
-    fn count(&self, bucket: &str, window_start: u64, now_ms: i64) -> Option<u64> {
+    async fn count(&self, bucket: &str, window_start: u64, now_ms: i64) -> Option<u64> {
+        let (hit, answer) = self.hit(bucket, window_start, now_ms)?;
+        let counted = match self.hits.send(hit).await {
+            Ok(()) => answer.await.unwrap_or_else(|_| Err(STOPPED.into())),
+            Err(_) => Err(STOPPED.into()),
+        };
+        self.settle(counted, now_ms)
+    }
+
+    /// `count` from a blocking thread.
+    fn count_blocking(&self, bucket: &str, window_start: u64, now_ms: i64) -> Option<u64> {
+        let (hit, answer) = self.hit(bucket, window_start, now_ms)?;
+        let counted = match self.hits.blocking_send(hit) {
+            Ok(()) => answer.blocking_recv().unwrap_or_else(|_| Err(STOPPED.into())),
+            Err(_) => Err(STOPPED.into()),
+        };
+        self.settle(counted, now_ms)
+    }
+
+    /// The request for the counting thread and where its answer comes, unless the
+    /// database is being left alone after a failure.
+    fn hit(&self, bucket: &str, window_start: u64, now_ms: i64) -> Option<(Hit, Answer)> {
         if now_ms < self.skip_until_ms.load(Ordering::Relaxed) {
             return None;
         }
-        let (reply, answer) = std::sync::mpsc::channel();
+        let (reply, answer) = tokio::sync::oneshot::channel();
         let hit = Hit {
             bucket: bucket.to_string(),
             window_start: i64::try_from(window_start).unwrap_or(i64::MAX),
             reply,
         };
-        let counted = self
-            .hits
-            .send(hit)
-            .map_err(|_| "the counting thread has stopped".to_string())
-            .and_then(|()| answer.recv().map_err(|_| "the counting thread has stopped".to_string()))
-            .and_then(|counted| counted);
+        Some((hit, answer))
+    }
+
+    /// The count, or `None` after a failure (which is logged, and skips the database
+    /// for a while).
+    fn settle(&self, counted: Result<u64, String>, now_ms: i64) -> Option<u64> {
         match counted {
             Ok(hits) => Some(hits),
             Err(cause) => {
@@ -184,11 +211,15 @@ impl SharedWindows {
     }
 }
 
-/// One request to count, from a blocking thread.
+const STOPPED: &str = "the counting thread has stopped";
+
+type Answer = tokio::sync::oneshot::Receiver<Result<u64, String>>;
+
+/// One request to count.
 struct Hit {
     bucket: String,
     window_start: i64,
-    reply: std::sync::mpsc::Sender<Result<u64, String>>,
+    reply: tokio::sync::oneshot::Sender<Result<u64, String>>,
 }
 
 /// Requests waiting to be counted before callers block (back-pressure).
@@ -203,12 +234,12 @@ const COUNTER_BATCH: usize = 1024;
 /// request: under load the batch grows with the wait, and the busiest bucket (one
 /// reseller's key) is one row written once per batch, not a row every request waits
 /// its turn to lock.
-fn start_counter(pool: DbPool) -> std::sync::mpsc::SyncSender<Hit> {
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<Hit>(COUNTER_QUEUE);
+fn start_counter(pool: DbPool) -> tokio::sync::mpsc::Sender<Hit> {
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Hit>(COUNTER_QUEUE);
     let spawned = std::thread::Builder::new()
         .name("rate-limit-counter".into())
         .spawn(move || {
-            while let Ok(first) = receiver.recv() {
+            while let Some(first) = receiver.blocking_recv() {
                 let mut batch = vec![first];
                 while batch.len() < COUNTER_BATCH {
                     match receiver.try_recv() {
@@ -244,24 +275,23 @@ fn count_batch(pool: &DbPool, batch: Vec<Hit>) {
             .inspect_err(db::note_error)
             .map_err(|e| e.to_string())
     });
-    match counted {
-        Ok(totals) => {
-            // Each group's requests take the numbers up to its new total, in order.
-            let mut next: Vec<i64> = groups
-                .iter()
-                .zip(&totals)
-                .map(|((_, _, n), (_, _, total))| total - i64::from(*n) + 1)
-                .collect();
-            for (hit, &i) in batch.iter().zip(&of) {
-                let _ = hit.reply.send(Ok(u64::try_from(next[i]).unwrap_or(0)));
+    // Each group's requests take the numbers up to its new total, in order.
+    let mut next: Result<Vec<i64>, String> = counted.map(|totals| {
+        groups
+            .iter()
+            .zip(&totals)
+            .map(|((_, _, n), total)| total - i64::from(*n) + 1)
+            .collect()
+    });
+    for (hit, i) in batch.into_iter().zip(of) {
+        let answer = match &mut next {
+            Ok(next) => {
                 next[i] += 1;
+                Ok(u64::try_from(next[i] - 1).unwrap_or(0))
             }
-        }
-        Err(cause) => {
-            for hit in &batch {
-                let _ = hit.reply.send(Err(cause.clone()));
-            }
-        }
+            Err(cause) => Err(cause.clone()),
+        };
+        let _ = hit.reply.send(answer);
     }
 }
 

@@ -319,8 +319,14 @@ fn spent_counters_are_pruned_and_live_ones_kept() {
     let conn = &mut **pool.get().unwrap();
     let now_ms: i64 = 1_800_000_000_000;
     let (hour, day) = (3_600_000, 24 * 3_600_000);
-    limits::count_hit(conn, "ip:old", (now_ms - hour) / 1000 - 60).unwrap();
-    limits::count_hit(conn, "ip:recent", (now_ms - hour) / 1000 + 60).unwrap();
+    limits::count_hits(
+        conn,
+        &[
+            ("ip:old", (now_ms - hour) / 1000 - 60, 1),
+            ("ip:recent", (now_ms - hour) / 1000 + 60, 1),
+        ],
+    )
+    .unwrap();
     for (bucket, idle_ms, locked_until_ms) in [
         ("account:idle", day + 1, None),
         ("account:idle-but-locked", day + 1, Some(now_ms + hour)),
