@@ -3,7 +3,6 @@
 //! (nextest runs each test in its own process, so the process-wide counters start at
 //! zero in each.)
 
-use std::io::Read;
 use std::process::{Child, Command};
 use std::time::Duration;
 
@@ -189,12 +188,6 @@ fn terminate(mut child: Child) {
     assert!(waited.success() || waited.code().is_some(), "{waited:?}");
 }
 
-fn read(path: &std::path::Path) -> String {
-    let mut text = String::new();
-    std::fs::File::open(path).unwrap().read_to_string(&mut text).unwrap();
-    text
-}
-
 #[test]
 fn the_request_id_is_in_the_log_lines_and_the_error_reply() {
     let app = spawn_app();
@@ -226,7 +219,8 @@ fn the_request_id_is_in_the_log_lines_and_the_error_reply() {
     );
     terminate(child);
 
-    let lines: Vec<serde_json::Value> = read(&log)
+    let whole = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = whole
         .lines()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("a JSON log line: {line}")))
         .collect();
@@ -245,7 +239,6 @@ fn the_request_id_is_in_the_log_lines_and_the_error_reply() {
             .any(|l| l["msg"].as_str().unwrap_or("").contains("id=trace-refused-2")),
         "the access line names the request"
     );
-    let whole = read(&log);
     assert!(!whole.contains("a long enough password"), "no password in the log");
 }
 
