@@ -235,23 +235,35 @@ pub fn shop(app: &App, sim: &SimHandle, sim_key: &str) -> Shop {
     }
 }
 
+/// A provider for `sim` named `name`, through the admin API (nothing imported): its id.
+pub fn create_provider(
+    app: &App,
+    client: &reqwest::blocking::Client,
+    admin_token: &str,
+    name: &str,
+    sim: &SimHandle,
+    sim_key: &str,
+) -> i64 {
+    let body = json!({"name": name, "apiUrl": sim.api_url(), "apiKey": sim_key});
+    call(
+        client,
+        reqwest::Method::POST,
+        &format!("{}/api/admin/providers", app.base),
+        Some(admin_token),
+        Some(&body),
+        201,
+    )["id"]
+        .as_i64()
+        .expect("provider id")
+}
+
 /// Adds provider-sim `sim` as provider `name` through the admin API and imports its
 /// services at cost; the panel's id of the sim's service 1.
 pub fn add_provider(app: &App, admin_token: &str, name: &str, sim: &SimHandle, sim_key: &str) -> i64 {
     let client = blocking_client();
     let url = |path: &str| format!("{}{path}", app.base);
     let admin = Some(admin_token);
-    let body = json!({"name": name, "apiUrl": sim.api_url(), "apiKey": sim_key});
-    let provider_id = call(
-        &client,
-        reqwest::Method::POST,
-        &url("/api/admin/providers"),
-        admin,
-        Some(&body),
-        201,
-    )["id"]
-        .as_i64()
-        .expect("provider id");
+    let provider_id = create_provider(app, &client, admin_token, name, sim, sim_key);
     call(
         &client,
         reqwest::Method::POST,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use smm_panel::domain::Money;
 use smm_panel::provider::sim::SimArgs;
 
-use crate::app::{blocking_client, call, set_mode, shop, spawn_app, BenchDb};
+use crate::app::{blocking_client, call, create_provider, set_mode, shop, spawn_app, BenchDb};
 use crate::knobs::Knobs;
 use crate::loadgen::{drive, LoadResult};
 use crate::rss::Serve;
@@ -101,22 +101,9 @@ pub fn metrics_phase(knobs: &Knobs) -> (&'static str, MetricsResult) {
 
     // Part 2: 100 providers and a million orders, then scrape.
     let client = blocking_client();
-    let url = format!("{}/api/admin/providers", setup.base);
-    let mut provider_ids = vec![];
-    for i in 1..PROVIDERS {
-        let body = serde_json::json!({"name": format!("Sim {i}"), "apiUrl": sim.api_url(), "apiKey": sim_key});
-        let id = call(
-            &client,
-            reqwest::Method::POST,
-            &url,
-            Some(&shop.admin_token),
-            Some(&body),
-            201,
-        )["id"]
-            .as_i64()
-            .expect("provider id");
-        provider_ids.push(id);
-    }
+    let provider_ids: Vec<i64> = (1..PROVIDERS)
+        .map(|i| create_provider(&setup, &client, &shop.admin_token, &format!("Sim {i}"), &sim, sim_key))
+        .collect();
     let orders = knobs.pages_orders as i64;
     if orders > 0 {
         eprintln!("  metrics: seeding {orders} orders …");

@@ -14,7 +14,7 @@ use smm_panel::db::DbConnection;
 use smm_panel::domain::Money;
 use smm_panel::provider::sim::SimArgs;
 
-use crate::app::{blocking_client, call, shop, spawn_app, App, BenchDb, PASSWORD};
+use crate::app::{add_provider, blocking_client, call, shop, spawn_app, App, BenchDb, PASSWORD};
 use crate::knobs::Knobs;
 use crate::report::{met, pct};
 
@@ -130,26 +130,7 @@ pub fn pages_phase(knobs: &Knobs) -> (&'static str, PagesResult) {
     let client = blocking_client();
     // Two more providers, so the provider filter has something to choose from.
     for name in ["Sim B", "Sim C"] {
-        let body = serde_json::json!({"name": name, "apiUrl": sim.api_url(), "apiKey": sim_key});
-        let url = format!("{}/api/admin/providers", app.base);
-        let id = call(
-            &client,
-            reqwest::Method::POST,
-            &url,
-            Some(&shop.admin_token),
-            Some(&body),
-            201,
-        )["id"]
-            .as_i64()
-            .expect("provider id");
-        call(
-            &client,
-            reqwest::Method::POST,
-            &format!("{url}/{id}/import-services"),
-            Some(&shop.admin_token),
-            Some(&serde_json::json!({"markupPercent": "0"})),
-            200,
-        );
+        add_provider(&app, &shop.admin_token, name, &sim, sim_key);
     }
 
     let seeded = seed(&app, shop.customer_id, n);
