@@ -118,6 +118,9 @@ pub struct Config {
     pub metrics: bool,
     /// A bearer token a Prometheus scraper presents at `/metrics` (`METRICS_TOKEN`).
     pub metrics_token: Option<MetricsToken>,
+    /// The language of a visitor who chose none and whose browser asks for neither
+    /// (`DEFAULT_LANGUAGE`, `bn` or `en`; default `bn`).
+    pub default_language: crate::i18n::Lang,
 }
 
 /// `METRICS_TOKEN`: compared in constant time, never printed.
@@ -215,6 +218,12 @@ impl Config {
             ));
         }
 
+        let default_language = match get("DEFAULT_LANGUAGE") {
+            None => crate::i18n::Lang::Bn,
+            Some(code) => crate::i18n::Lang::parse(&code)
+                .ok_or_else(|| ConfigError::new("DEFAULT_LANGUAGE", "must be `bn` (Bengali) or `en` (English)"))?,
+        };
+
         Ok(Self {
             data_dir,
             database_url,
@@ -235,6 +244,7 @@ impl Config {
             bcrypt_cost,
             metrics,
             metrics_token,
+            default_language,
         })
     }
 

@@ -142,6 +142,7 @@ fn run_server(listener: TcpListener, state: AppState) -> std::io::Result<Server>
             // The limit reads the session (whose user a request counts against): inside it.
             .wrap(middleware::from_fn(crate::web::rate_limit::limit))
             .wrap(sessions)
+            .wrap(middleware::from_fn(crate::i18n::localise))
             .wrap(headers::security_headers(cookie_secure))
             .wrap(middleware::from_fn(crate::web::request_id::assign))
             // The path without the query string: API v2 clients may send their key there.

@@ -21,6 +21,8 @@ pub struct AppState {
     /// Orders waiting for review (the admin navigation's badge), refreshed by the
     /// scheduler every few seconds and after each resolution.
     pub review_count: Arc<std::sync::atomic::AtomicI64>,
+    /// Add-funds requests waiting for an admin (the admin badge), refreshed likewise.
+    pub funds_pending: Arc<std::sync::atomic::AtomicI64>,
     /// The catalogue and exchange rate pricing reads, cached (`service::price_book`).
     pub price_books: Arc<crate::service::price_book::PriceBooks>,
     /// Group commit of customers' orders (`service::intake`).
@@ -45,6 +47,7 @@ impl AppState {
             login_throttle,
             wake,
             review_count: Arc::default(),
+            funds_pending: Arc::default(),
             price_books: Arc::default(),
             intake: Arc::new(intake),
             runner_id: format!(

@@ -20,6 +20,8 @@ pub struct UserRow {
     pub created_at: NaiveDateTime,
     /// Sessions and tokens of an older epoch are void.
     pub session_epoch: i64,
+    /// The language the user chose (`bn`, `en`), if they chose one.
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Insertable)]

@@ -13,6 +13,7 @@ diesel::table! {
         last_login_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         session_epoch -> BigInt,
+        language -> Nullable<Text>,
     }
 }
 

@@ -62,6 +62,13 @@ pub fn set_role(conn: &mut DbConnection, id: i64, role: &str) -> QueryResult<usi
         .execute(conn)
 }
 
+/// Remembers the language the user chose.
+pub fn set_language(conn: &mut DbConnection, id: i64, language: &str) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set(users::language.eq(Some(language)))
+        .execute(conn)
+}
+
 pub fn touch_last_login(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
         .set(users::last_login_at.eq(super::now()))

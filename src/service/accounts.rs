@@ -29,6 +29,8 @@ pub struct Account {
     pub last_login_at: Option<NaiveDateTime>,
     /// Sessions and tokens must carry this epoch to be valid.
     pub session_epoch: i64,
+    /// The language the user chose with the switch, if any.
+    pub language: Option<crate::i18n::Lang>,
 }
 
 impl TryFrom<UserRow> for Account {
@@ -46,6 +48,7 @@ impl TryFrom<UserRow> for Account {
             created_at: row.created_at,
             last_login_at: row.last_login_at,
             session_epoch: row.session_epoch,
+            language: row.language.as_deref().and_then(crate::i18n::Lang::parse),
         })
     }
 }

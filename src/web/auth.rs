@@ -95,6 +95,9 @@ async fn api_account(req: &HttpRequest, required: Role) -> AppResult<Account> {
         ));
     }
     check_role(&account, required)?;
+    if let Some(lang) = account.language {
+        crate::i18n::set_current(lang);
+    }
     Ok(account)
 }
 

@@ -54,8 +54,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
 pub struct FormErrors(Vec<(&'static str, String)>);
 
 impl FormErrors {
+    /// Adds a message (written in English) in the request's language.
     pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        self.0.push((field, message.into()));
+        self.0.push((field, crate::i18n::current().message(&message.into())));
     }
 
     pub fn get(&self, field: &str) -> Option<&str> {

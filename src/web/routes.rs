@@ -59,6 +59,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::scope("/api").default_service(web::to(api::not_found)))
         // Pages
         .service(pages::dashboard::dashboard)
+        .service(pages::language::switch)
         .service(pages::auth::login_form)
         .service(pages::auth::login)
         .service(pages::auth::register_form)

@@ -115,7 +115,8 @@ pub fn flash(session: &Session, kind: FlashKind, message: impl Into<String>) {
     let mut list = session.get::<Vec<Flash>>(FLASH).ok().flatten().unwrap_or_default();
     list.push(Flash {
         kind,
-        message: message.into(),
+        // Shown on the next page, which this browser reads in the same language.
+        message: crate::i18n::current().message(&message.into()),
     });
     let _ = session.insert(FLASH, list);
 }

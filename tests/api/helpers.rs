@@ -86,6 +86,8 @@ pub fn test_env(dir: &TempDir, db: &TestDb, overrides: &[(&str, &str)]) -> HashM
         ("SECRET_KEY", SecretKey::generate_hex().unwrap()),
         ("BCRYPT_COST", "4".into()),
         ("WORKERS", "2".into()),
+        // Pages in English unless a test asks for Bengali (`tests/api/i18n.rs`).
+        ("DEFAULT_LANGUAGE", "en".into()),
         // Every test client is 127.0.0.1; the limit itself is tested on its own.
         ("RATE_LIMIT_PER_MIN", "1000000".into()),
         // Every provider-sim runs on this machine (the outbound policy has its own tests).

@@ -10,6 +10,7 @@ mod chain;
 mod cli;
 mod forwarding;
 mod health;
+mod i18n;
 mod instances;
 mod intake;
 mod interleavings;

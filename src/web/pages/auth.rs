@@ -78,7 +78,14 @@ pub async fn login(
                 home if home == "/" && account.role.is_admin() => "/admin".to_string(),
                 next => next,
             };
-            Ok(see_other(&next))
+            let mut response = see_other(&next);
+            // The account's language wins over this browser's until it is switched again.
+            if let Some(lang) = account.language {
+                response
+                    .add_cookie(&crate::i18n::cookie(lang, state.config.cookie_secure))
+                    .map_err(crate::error::AppError::internal)?;
+            }
+            Ok(response)
         }
         Err(e)
             if matches!(
@@ -133,6 +140,7 @@ pub async fn register(
     CsrfForm(form): CsrfForm<RegisterForm>,
 ) -> Result<HttpResponse, PageError> {
     let mut errors = FormErrors::default();
+    let mut taken = false;
     let email = Email::parse(&form.email).map_err(|m| errors.add("email", m)).ok();
     let password = Password::parse(&form.password)
         .map_err(|m| errors.add("password", m))
@@ -151,11 +159,14 @@ pub async fn register(
                 session::flash(&session, FlashKind::Success, "Welcome! Your account is ready.");
                 return Ok(see_other("/"));
             }
-            Err(e @ crate::error::AppError::Conflict { .. }) => errors.add("email", e.to_string()),
+            Err(e @ crate::error::AppError::Conflict { .. }) => {
+                taken = true;
+                errors.add("email", e.to_string());
+            }
             Err(e) => return Err(e.into()),
         }
     }
-    let status = if errors.get("email").is_some_and(|m| m.contains("already exists")) {
+    let status = if taken {
         StatusCode::CONFLICT
     } else {
         StatusCode::BAD_REQUEST

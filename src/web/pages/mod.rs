@@ -8,6 +8,7 @@ pub mod admin_system;
 pub mod admin_users;
 pub mod auth;
 pub mod dashboard;
+pub mod language;
 pub mod orders;
 pub mod services;
 
@@ -20,6 +21,7 @@ use askama::Template;
 use super::session::{self, Flash};
 use crate::domain::{Money, Role};
 use crate::error::AppError;
+use crate::i18n::Lang;
 use crate::service::accounts::Account;
 use crate::state::AppState;
 
@@ -29,11 +31,17 @@ pub struct PageContext {
     pub csrf: String,
     pub flashes: Vec<Flash>,
     pub currency: String,
+    /// The language the page is written in.
+    pub lang: Lang,
+    /// This page's path and query, where the language switch comes back to.
+    pub here: String,
 }
 
 pub struct NavUser {
     /// Orders waiting for review (shown to admins as a badge).
     pub review_count: i64,
+    /// Add-funds requests waiting for an admin (shown to admins as a badge).
+    pub funds_pending: i64,
     pub email: String,
     pub balance: Money,
     pub is_admin: bool,
@@ -45,6 +53,7 @@ impl PageContext {
         Self {
             user: account.map(|a| NavUser {
                 review_count: state.review_count.load(std::sync::atomic::Ordering::Relaxed),
+                funds_pending: state.funds_pending.load(std::sync::atomic::Ordering::Relaxed),
                 email: a.email.clone(),
                 balance: a.balance,
                 is_admin: a.role.is_admin(),
@@ -53,7 +62,106 @@ impl PageContext {
             csrf: session::csrf_token(session),
             flashes: session::take_flashes(session),
             currency: state.config.panel_currency.clone(),
+            lang: crate::i18n::current(),
+            here: crate::i18n::current_path(),
         }
+    }
+
+    /// The text of `key` in the page's language.
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+
+    /// The text of `key` with one argument.
+    pub fn t1(&self, key: &str, name: &str, value: impl std::fmt::Display) -> String {
+        self.lang.t_args(key, &[(name, value.to_string())])
+    }
+
+    /// The text of `key` with two arguments.
+    pub fn t2(
+        &self,
+        key: &str,
+        name: &str,
+        value: impl std::fmt::Display,
+        name2: &str,
+        value2: impl std::fmt::Display,
+    ) -> String {
+        self.lang
+            .t_args(key, &[(name, value.to_string()), (name2, value2.to_string())])
+    }
+
+    /// An amount in the panel's currency.
+    pub fn money(&self, amount: &Money) -> String {
+        self.lang.money(amount, &self.currency)
+    }
+
+    /// An amount stored as micros, in the panel's currency.
+    pub fn micros(&self, micros: &i64) -> String {
+        self.lang.money(&Money::from_micros(*micros), &self.currency)
+    }
+
+    /// An amount in another currency (a provider's USD).
+    pub fn money_in(&self, amount: &Money, currency: &str) -> String {
+        self.lang.money(amount, currency)
+    }
+
+    /// A count or quantity.
+    pub fn num(&self, n: impl Count) -> String {
+        self.lang.number(n.count())
+    }
+
+    /// Any figure written with ASCII digits (a rate, a percentage, a duration).
+    pub fn fig(&self, text: impl std::fmt::Display) -> String {
+        self.lang.figure(&text.to_string())
+    }
+
+    /// A stored date and time.
+    pub fn when(&self, at: &chrono::NaiveDateTime) -> String {
+        self.lang.datetime(at)
+    }
+
+    /// An optional stored date and time ("—" when there is none).
+    pub fn when_opt(&self, at: &Option<chrono::NaiveDateTime>) -> String {
+        at.as_ref().map_or_else(|| "—".to_string(), |at| self.lang.datetime(at))
+    }
+
+    /// The name of a value of a closed set: `ctx.name("status", "in_progress")`.
+    pub fn name(&self, set: &str, value: impl std::fmt::Display) -> String {
+        self.lang.name_of(set, &value.to_string())
+    }
+
+    /// A message the code wrote in English, in the page's language.
+    pub fn msg(&self, english: impl std::fmt::Display) -> String {
+        self.lang.message(&english.to_string())
+    }
+}
+
+/// Whole numbers a page shows, as templates hand them over (by value or by reference).
+pub trait Count {
+    fn count(&self) -> i64;
+}
+
+impl Count for i64 {
+    fn count(&self) -> i64 {
+        *self
+    }
+}
+
+impl Count for i32 {
+    fn count(&self) -> i64 {
+        i64::from(*self)
+    }
+}
+
+impl Count for usize {
+    fn count(&self) -> i64 {
+        i64::try_from(*self).unwrap_or(i64::MAX)
+    }
+}
+
+impl<T: Count + ?Sized> Count for &T {
+    fn count(&self) -> i64 {
+        (**self).count()
     }
 }
 
@@ -77,10 +185,21 @@ pub fn see_other(location: &str) -> HttpResponse {
 
 #[derive(Template)]
 #[template(path = "error.html")]
-struct ErrorPage<'a> {
+struct ErrorPage {
+    lang: Lang,
     status: u16,
-    title: &'a str,
     message: String,
+}
+
+impl ErrorPage {
+    /// `404 · Not found`, in the page's language.
+    fn heading(&self) -> String {
+        format!(
+            "{} · {}",
+            self.lang.number(i64::from(self.status)),
+            self.lang.t(&format!("http-{}", self.status))
+        )
+    }
 }
 
 /// An error on a page: not signed in redirects to the login page; anything else shows
@@ -110,13 +229,13 @@ impl ResponseError for PageError {
             PageError::App(e) => {
                 e.log();
                 let status = e.status_code();
-                let title = status.canonical_reason().unwrap_or("Error");
+                let lang = crate::i18n::current();
                 render(
                     status,
                     &ErrorPage {
+                        lang,
                         status: status.as_u16(),
-                        title,
-                        message: e.to_string(),
+                        message: lang.message(&e.to_string()),
                     },
                 )
             }
