@@ -84,6 +84,48 @@ struct Seeded {
     services: usize,
 }
 
+/// bKash and Nagad to pay with, and one payment of the demo user waiting for approval
+/// (first run only), so both add-funds pages have something to show.
+fn seed_payment_methods(state: &AppState, actor: &Actor, user_id: i64) -> AppResult<()> {
+    use crate::service::funds::{self, MethodDraft, RequestDraft};
+    let mut conn = state.conn()?;
+    if !funds::methods(&mut conn, false)?.is_empty() {
+        return Ok(());
+    }
+    let method = |name: &str, kind: &str, account: &str, instructions: &str| MethodDraft {
+        name: Some(name.into()),
+        kind: Some(kind.into()),
+        account: Some(account.into()),
+        instructions: Some(instructions.into()),
+        min_amount: Some("100".into()),
+        max_amount: Some("50000".into()),
+        enabled: Some("true".into()),
+    };
+    let bkash = funds::save_method(
+        &mut conn,
+        actor,
+        None,
+        &method("bKash", "bkash", "01700-000000", "বিকাশ অ্যাপ থেকে এই নম্বরে Send Money করুন।"),
+    )?;
+    funds::save_method(
+        &mut conn,
+        actor,
+        None,
+        &method("Nagad", "nagad", "01800-000000", "নগদ অ্যাপ থেকে এই নম্বরে Send Money করুন।"),
+    )?;
+    funds::submit(
+        &mut conn,
+        user_id,
+        &RequestDraft {
+            method_id: Some(bkash.row.id.to_string()),
+            amount: Some("1000".into()),
+            txn_id: Some("DEMO7K3M9Q".into()),
+        },
+    )?;
+    funds::refresh_pending_count(state);
+    Ok(())
+}
+
 /// Creates (or resets the passwords of) the demo admin and user, points the demo
 /// provider at this run's simulator and imports its catalogue.
 fn seed(state: &AppState, sim_url: &str) -> AppResult<Seeded> {
@@ -138,6 +180,7 @@ fn seed(state: &AppState, sim_url: &str) -> AppResult<Seeded> {
         category_id: None,
     };
     let summary = catalog::import_services(state, &actor, provider.id, &import)?;
+    seed_payment_methods(state, &actor, user_id)?;
     let balance = accounts::find(&mut *state.conn()?, user_id)?
         .map(|a| a.balance)
         .unwrap_or_default();

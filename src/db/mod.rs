@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod clock;
+pub mod funds;
 pub mod keyset;
 pub mod ledger;
 pub mod limits;

@@ -172,7 +172,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    payment_methods (id) {
+        id -> BigInt,
+        name -> Text,
+        kind -> Text,
+        account -> Text,
+        instructions -> Text,
+        min_amount -> BigInt,
+        max_amount -> BigInt,
+        enabled -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    fund_requests (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        method_id -> BigInt,
+        amount -> BigInt,
+        txn_id -> Text,
+        state -> Text,
+        reason -> Nullable<Text>,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(fund_requests -> payment_methods (method_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    payment_methods,
+    fund_requests,
     sync_rounds,
     sync_schedule,
     orders,

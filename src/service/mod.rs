@@ -8,6 +8,7 @@ pub mod audit;
 pub mod balance;
 pub mod catalog;
 pub mod dashboard;
+pub mod funds;
 pub mod input;
 pub mod intake;
 pub mod order_machine;

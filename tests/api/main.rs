@@ -9,6 +9,7 @@ mod api_v2;
 mod chain;
 mod cli;
 mod forwarding;
+mod funds;
 mod health;
 mod i18n;
 mod instances;

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod admin_ops;
 pub mod auth;
 pub mod catalog;
+pub mod funds;
 pub mod health;
 pub mod orders;
 pub mod requests;

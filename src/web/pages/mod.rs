@@ -8,6 +8,7 @@ pub mod admin_system;
 pub mod admin_users;
 pub mod auth;
 pub mod dashboard;
+pub mod funds;
 pub mod language;
 pub mod orders;
 pub mod services;

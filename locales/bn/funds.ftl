@@ -1,0 +1,46 @@
+# টাকা যোগ করা: গ্রাহকের পাতা ও অ্যাডমিনের পাতা।
+
+funds-kind-bkash = বিকাশ
+funds-kind-nagad = নগদ
+funds-kind-rocket = রকেট
+funds-kind-bank = ব্যাংক ট্রান্সফার
+funds-kind-other = অন্যান্য
+funds-no-methods = প্যানেলটি এখনও অনলাইনে পেমেন্ট নেয় না; টাকা যোগ করার উপায় জানতে প্যানেলের মালিককে জিজ্ঞেস করুন।
+funds-how = যেভাবে টাকা যোগ করবেন
+funds-step-pay = আপনার নিজের বিকাশ, নগদ, রকেট বা ব্যাংক অ্যাকাউন্ট থেকে নিচের যেকোনো একটি অ্যাকাউন্টে টাকা পাঠান।
+funds-step-form = পেমেন্টের মেসেজে পাওয়া পরিমাণ ও ট্রানজেকশন আইডি এখানে লিখুন।
+funds-step-wait = একজন অ্যাডমিন পেমেন্টটি যাচাই করে আপনার ব্যালেন্সে যোগ করবেন; অনুরোধের অবস্থা নিচে দেখতে পাবেন।
+funds-pay-to = যে নম্বরে পাঠাবেন
+funds-limits = প্রতি পেমেন্টে { $min } থেকে { $max } পর্যন্ত।
+funds-tell-us = আমি টাকা পাঠিয়েছি
+funds-method = মাধ্যম
+funds-amount = পাঠানো টাকার পরিমাণ ({ $currency })
+funds-txn = ট্রানজেকশন আইডি
+funds-txn-short = ট্রানজেকশন
+funds-txn-hint = নিশ্চিতকরণ মেসেজে যেমন আছে, যেমন 8N7A6B5C4D।
+funds-send = অনুমোদনের জন্য পাঠান
+funds-my-requests = আমার পেমেন্ট
+funds-no-requests = আপনি এখনও কোনো পেমেন্ট পাঠাননি।
+funds-reason = কারণ:
+
+afunds-title = টাকা যোগের অনুরোধ
+afunds-none = এখানে কোনো অনুরোধ নেই।
+afunds-claimed-too = একই পেমেন্ট এই অনুরোধেও
+afunds-approve = { $amount } অনুমোদন করুন
+afunds-reason = প্রত্যাখ্যানের কারণ
+afunds-reject = প্রত্যাখ্যান
+afunds-methods = পেমেন্টের মাধ্যম
+afunds-no-methods = এখনও কোনো পেমেন্ট মাধ্যম নেই: একটি যোগ না করা পর্যন্ত গ্রাহকেরা টাকা যোগ করতে পারবেন না।
+afunds-kind = ধরন
+afunds-account = অ্যাকাউন্ট নম্বর
+afunds-min = সর্বনিম্ন
+afunds-max = সর্বোচ্চ
+afunds-edit = সম্পাদনা
+afunds-edit-method = পেমেন্ট মাধ্যম সম্পাদনা
+afunds-add-method = পেমেন্ট মাধ্যম যোগ করুন
+afunds-name-hint = যেমন বিকাশ পার্সোনাল
+afunds-min-label = প্রতি পেমেন্টে সর্বনিম্ন ({ $currency })
+afunds-max-label = প্রতি পেমেন্টে সর্বোচ্চ ({ $currency })
+afunds-instructions = গ্রাহকদের জন্য নির্দেশনা
+afunds-instructions-hint = যেমন এই নম্বরে সেন্ড মানি করুন (ক্যাশ আউট নয়), তারপর ট্রানজেকশন আইডি লিখুন।
+afunds-enabled = চালু: গ্রাহকেরা এভাবে টাকা পাঠাতে পারবেন

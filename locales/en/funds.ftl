@@ -1,0 +1,46 @@
+# Adding funds: the customer's page and the admin's.
+
+funds-kind-bkash = bKash
+funds-kind-nagad = Nagad
+funds-kind-rocket = Rocket
+funds-kind-bank = bank transfer
+funds-kind-other = other
+funds-no-methods = The panel takes no payments online yet; ask the panel's owner how to add funds.
+funds-how = How to add funds
+funds-step-pay = Send the amount to one of the accounts below from your own bKash, Nagad, Rocket or bank account.
+funds-step-form = Write here the amount and the transaction id from the payment's message.
+funds-step-wait = An admin checks the payment and credits your balance; you see the request's status below.
+funds-pay-to = Pay to
+funds-limits = From { $min } to { $max } per payment.
+funds-tell-us = I have paid
+funds-method = Method
+funds-amount = Amount paid ({ $currency })
+funds-txn = Transaction id
+funds-txn-short = Transaction
+funds-txn-hint = As in the confirmation message, e.g. 8N7A6B5C4D.
+funds-send = Send for approval
+funds-my-requests = My payments
+funds-no-requests = You have not sent a payment yet.
+funds-reason = Reason:
+
+afunds-title = Add-funds requests
+afunds-none = No requests here.
+afunds-claimed-too = Same payment in request
+afunds-approve = Approve { $amount }
+afunds-reason = Reason for rejecting
+afunds-reject = Reject
+afunds-methods = Payment methods
+afunds-no-methods = No payment method yet: customers cannot add funds until you add one.
+afunds-kind = Kind
+afunds-account = Account number
+afunds-min = Minimum
+afunds-max = Maximum
+afunds-edit = Edit
+afunds-edit-method = Edit the payment method
+afunds-add-method = Add a payment method
+afunds-name-hint = e.g. bKash personal
+afunds-min-label = Minimum per payment ({ $currency })
+afunds-max-label = Maximum per payment ({ $currency })
+afunds-instructions = Instructions for customers
+afunds-instructions-hint = e.g. Send Money (not Cash Out) to this number, then enter the transaction id.
+afunds-enabled = Enabled: customers can pay this way

@@ -1,0 +1,2 @@
+DROP TABLE fund_requests;
+DROP TABLE payment_methods;
