@@ -33,6 +33,7 @@ afunds-methods = পেমেন্টের মাধ্যম
 afunds-no-methods = এখনও কোনো পেমেন্ট মাধ্যম নেই: একটি যোগ না করা পর্যন্ত গ্রাহকেরা টাকা যোগ করতে পারবেন না।
 afunds-kind = ধরন
 afunds-account = অ্যাকাউন্ট নম্বর
+afunds-account-hint = যেমন ০১৭১১-০০০০০০
 afunds-min = সর্বনিম্ন
 afunds-max = সর্বোচ্চ
 afunds-edit = সম্পাদনা

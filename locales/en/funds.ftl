@@ -33,6 +33,7 @@ afunds-methods = Payment methods
 afunds-no-methods = No payment method yet: customers cannot add funds until you add one.
 afunds-kind = Kind
 afunds-account = Account number
+afunds-account-hint = e.g. 01711-000000
 afunds-min = Minimum
 afunds-max = Maximum
 afunds-edit = Edit

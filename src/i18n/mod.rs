@@ -188,15 +188,15 @@ impl Lang {
         if self == Lang::En {
             return english.to_string();
         }
-        let (key, args) = message_key(english);
-        let args: Vec<(&str, String)> = ARG_NAMES
+        let (key, args) = message_parts(english);
+        // Numbers in this language's digits; quoted values (ids, codes) as written.
+        let map: HashMap<Cow<'static, str>, FluentValue> = ARG_NAMES
             .iter()
             .zip(args)
-            .map(|(name, value)| (*name, digits(self, &value)))
-            .collect();
-        let map: HashMap<Cow<'static, str>, FluentValue> = args
-            .iter()
-            .map(|(name, value)| (Cow::Borrowed(*name), FluentValue::from(value.clone())))
+            .map(|(name, (value, is_number))| {
+                let value = if is_number { digits(self, &value) } else { value };
+                (Cow::Borrowed(*name), FluentValue::from(value))
+            })
             .collect();
         match LOCALES.try_lookup_with_args(&self.id(), &key, &map) {
             Some(text) => text,
@@ -225,6 +225,12 @@ pub const ARG_NAMES: [&str; 6] = ["a", "b", "c", "d", "e", "f"];
 /// The catalogue key of an English message and its arguments: numbers and `'quoted'`
 /// values are arguments (`n` and `x` in the key), words join with `-`, lower-cased.
 pub fn message_key(english: &str) -> (String, Vec<String>) {
+    let (key, args) = message_parts(english);
+    (key, args.into_iter().map(|(value, _)| value).collect())
+}
+
+/// `message_key`, with whether each argument is a number.
+fn message_parts(english: &str) -> (String, Vec<(String, bool)>) {
     let mut key = String::from("msg");
     let mut args = Vec::new();
     let mut word = String::new();
@@ -241,7 +247,7 @@ pub fn message_key(english: &str) -> (String, Vec<String>) {
         let c = chars[i];
         if c == '\'' && word.is_empty() {
             if let Some(len) = chars[i + 1..].iter().position(|&q| q == '\'') {
-                args.push(chars[i + 1..i + 1 + len].iter().collect());
+                args.push((chars[i + 1..i + 1 + len].iter().collect(), false));
                 key.push_str("-x");
                 i += len + 2;
                 continue;
@@ -260,7 +266,7 @@ pub fn message_key(english: &str) -> (String, Vec<String>) {
                 word.extend(&chars[start..i]);
                 continue;
             }
-            args.push(chars[start..i].iter().collect());
+            args.push((chars[start..i].iter().collect(), true));
             key.push_str("-n");
             continue;
         }
