@@ -2,6 +2,37 @@
 (function () {
   "use strict";
 
+  // The page's language: figures in Bengali digits (grouped 2-2-3) and taka when it is
+  // Bengali; the words come from data-* attributes the page wrote in its language.
+  var bengali = /^bn\b/i.test(document.documentElement.lang || "");
+  function localDigits(text) {
+    if (!bengali) return String(text);
+    return String(text).replace(/[0-9]/g, function (d) { return String.fromCharCode(0x09e6 + Number(d)); });
+  }
+  // 1234567.5 -> 12,34,567.5 (the grouping used in Bangladesh); anything else as it is.
+  function group(figure) {
+    var m = /^(-?)(\d+)(\.\d+)?$/.exec(String(figure));
+    if (!m) return String(figure);
+    var whole = m[2], last3 = whole.slice(-3), head = whole.slice(0, -3);
+    var pairs = head ? head.replace(/\B(?=(\d{2})+$)/g, ",") + "," : "";
+    return m[1] + pairs + last3 + (m[3] || "");
+  }
+  function count(n) { return bengali ? localDigits(group(n)) : String(n); }
+  function money(figure, currency) {
+    if (!bengali) return figure + " " + currency;
+    var sign = figure.charAt(0) === "-" ? "-" : "", unsigned = sign ? figure.slice(1) : figure;
+    var shown = localDigits(group(unsigned));
+    return currency === "BDT" ? sign + "\u09f3" + shown : sign + shown + " " + currency;
+  }
+  // An API time (2026-11-30T16:41:05) as the page writes one: 2026-11-30 16:41, or
+  // ৩০ নভেম্বর ২০২৬, ১৬:৪১ with the month names the page gives in data-months.
+  function when(value, months) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})/.exec(String(value));
+    if (!m) return String(value);
+    if (!bengali || !months || months.length !== 12) return m[1] + "-" + m[2] + "-" + m[3] + " " + m[4] + ":" + m[5];
+    return localDigits(Number(m[3]) + " " + months[Number(m[2]) - 1] + " " + m[1] + ", " + m[4] + ":" + m[5]);
+  }
+
   // Decimal strings <-> integer micro-units, so prices are never floats.
   function toMicros(text) {
     var m = /^(\d+)(?:\.(\d{0,6}))?$/.exec(String(text).trim());
@@ -35,10 +66,10 @@
     var update = function () {
       var chosen = service.selectedOptions[0];
       var per1000 = chosen && toMicros(chosen.getAttribute("data-price") || "");
-      limits.textContent = chosen && chosen.value ? "(" + chosen.getAttribute("data-min") + " – " + chosen.getAttribute("data-max") + ")" : "";
+      limits.textContent = chosen && chosen.value ? "(" + count(chosen.getAttribute("data-min")) + " – " + count(chosen.getAttribute("data-max")) + ")" : "";
       var n = /^\d+$/.test(qty.value.trim()) ? BigInt(qty.value.trim()) : null;
       if (per1000 === null || per1000 === undefined || n === null) { price.textContent = "–"; return; }
-      price.textContent = formatCents(per1000 * n / 1000n) + " " + price.getAttribute("data-currency");
+      price.textContent = money(formatCents(per1000 * n / 1000n), price.getAttribute("data-currency"));
     };
     category.addEventListener("change", function () { filter(); update(); });
     service.addEventListener("change", function () {
@@ -51,14 +82,25 @@
   }
 
   // Live status: while an order shown here is active, poll its JSON and update in place.
+  // Status names come from the live element's data-status-<status> attributes; a time
+  // is wrapped in its cell's data-time ("{time} UTC").
   function apply(row, order) {
     var set = function (field, value) {
       var el = row.querySelector('[data-field="' + field + '"]') || document.querySelector('h1 [data-field="' + field + '"]');
       if (!el) return;
-      var text = value === null || value === undefined ? "–" : String(value);
-      if (field === "lastStatusCheck" && value) text = value.replace("T", " ").slice(0, 19) + " UTC";
+      var none = value === null || value === undefined;
+      var text = none ? "–" : String(value);
+      if (field === "status" && !none) {
+        text = live.getAttribute("data-status-" + text) || text.replace(/_/g, " ");
+        el.className = "status " + value;
+      } else if ((field === "startCount" || field === "remains") && !none) {
+        text = count(value);
+      } else if (field === "lastStatusCheck" && value) {
+        var months = (el.getAttribute("data-months") || "").split(",");
+        var around = el.getAttribute("data-time") || "{time}";
+        text = around.replace("{time}", when(value, months));
+      }
       el.textContent = text;
-      if (field === "status") el.className = "status " + text;
     };
     set("status", order.status); set("startCount", order.startCount); set("remains", order.remains);
     set("lastStatusCheck", order.lastStatusCheck);

@@ -95,9 +95,6 @@ async fn api_account(req: &HttpRequest, required: Role) -> AppResult<Account> {
         ));
     }
     check_role(&account, required)?;
-    if let Some(lang) = account.language {
-        crate::i18n::set_current(lang);
-    }
     Ok(account)
 }
 
@@ -136,6 +133,10 @@ async fn page_account(req: &HttpRequest, required: Role) -> Result<Account, Page
         return Err(login_required());
     }
     check_role(&account, required)?;
+    // The account's choice wins over this browser's cookie (it may have been made elsewhere).
+    if let Some(lang) = account.language {
+        crate::i18n::set_current(lang);
+    }
     Ok(account)
 }
 

@@ -10,6 +10,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(api::health::readyz)
         .service(crate::web::metrics::metrics)
         .service(assets::asset)
+        .service(assets::favicon)
         // API v2 for resellers and child panels
         .configure(api::v2::routes)
         // JSON API

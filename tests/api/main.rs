@@ -6,6 +6,7 @@ mod accounts;
 mod actors;
 mod admin;
 mod api_v2;
+mod browser;
 mod chain;
 mod cli;
 mod forwarding;

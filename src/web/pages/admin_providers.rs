@@ -38,6 +38,18 @@ struct ProviderEditPage {
     test: Option<ConnectionTest>,
 }
 
+impl ProviderEditPage {
+    /// The balance a connection test read, in the page's language.
+    fn test_balance(&self, test: &ConnectionTest) -> String {
+        match (&test.balance, &test.currency) {
+            (Some(balance), Some(currency)) => self.ctx.money_in(balance, currency),
+            (Some(balance), None) => self.ctx.fig(balance),
+            (None, Some(currency)) => currency.clone(),
+            (None, None) => String::new(),
+        }
+    }
+}
+
 impl ProviderDraft {
     /// Checkboxes are absent from a form when unticked.
     fn with_unticked_boxes(mut self) -> Self {

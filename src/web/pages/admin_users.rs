@@ -25,6 +25,11 @@ impl UsersPage {
     fn orders_of(&self, id: &i64) -> i64 {
         self.order_counts.get(id).copied().unwrap_or(0)
     }
+
+    /// The day an account was created, in the page's language.
+    fn created_on(&self, user: &Account) -> String {
+        self.ctx.lang.date(&user.created_at.date())
+    }
 }
 
 #[derive(Deserialize)]
