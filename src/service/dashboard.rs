@@ -37,6 +37,8 @@ pub struct Dashboard {
 pub struct Bar {
     /// The date, `YYYY-MM-DD`.
     pub label: String,
+    /// The same date, for the page to write in its language.
+    pub date: chrono::NaiveDate,
     /// The day of the month, under the bar.
     pub day: String,
     pub count: i64,
@@ -52,6 +54,7 @@ impl Dashboard {
             .enumerate()
             .map(|(i, (label, n))| Bar {
                 day: label.rsplit('-').next().unwrap_or_default().to_string(),
+                date: chrono::NaiveDate::parse_from_str(label, "%Y-%m-%d").unwrap_or_default(),
                 label: label.clone(),
                 count: *n,
                 x: i as i64 * 24,

@@ -1,12 +1,14 @@
 //! The admin System page (issue 14): every instance's minute history drawn as small
 //! server-rendered SVG line charts over the last hour and the last 24 hours, a table of
-//! instances, the alert thresholds and the alerts that hold now.
+//! instances, the alert thresholds and the alerts that hold now. The charts' words
+//! (titles, units, the times under them) are written in the page's language.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::db::metrics::{ProviderSampleRow, SampleRow, MINUTE};
 use crate::db::{self, DbConnection};
 use crate::error::AppResult;
+use crate::i18n::Lang;
 use crate::service::alerts::{self, Alert, Thresholds};
 
 /// The drawing area of every chart (SVG user units).
@@ -95,15 +97,16 @@ impl Range {
         (0..self.points as i64).contains(&i).then_some(i as usize)
     }
 
-    fn label(&self, at: i64) -> String {
+    fn label(&self, at: i64, lang: Lang) -> String {
         chrono::DateTime::from_timestamp(at, 0)
-            .map(|t| t.format("%H:%M").to_string())
+            .map(|t| lang.figure(&t.format("%H:%M").to_string()))
             .unwrap_or_default()
     }
 }
 
-/// Values per series per point, turned into polylines on a shared y scale.
-fn chart(title: &str, unit: &str, range: Range, values: BTreeMap<String, Vec<Option<f64>>>) -> Chart {
+/// Values per series per point, turned into polylines on a shared y scale; `title` is a
+/// catalogue key, `unit` the unit as shown.
+fn chart(lang: Lang, title: &str, unit: &str, range: Range, values: BTreeMap<String, Vec<Option<f64>>>) -> Chart {
     let max = values.values().flatten().flatten().copied().fold(0.0_f64, f64::max);
     let top = nice_ceiling(max);
     let x = |i: usize| LEFT + (RIGHT - LEFT) * (i as f64 + 0.5) / range.points as f64;
@@ -133,7 +136,7 @@ fn chart(title: &str, unit: &str, range: Range, values: BTreeMap<String, Vec<Opt
                 .rev()
                 .flatten()
                 .next()
-                .map_or_else(|| "–".into(), |v| format!("{} {unit}", short(*v)));
+                .map_or_else(|| "–".into(), |v| format!("{} {unit}", lang.figure(&short(*v))));
             Series {
                 name,
                 class: format!("s{}", n % COLOURS),
@@ -143,10 +146,10 @@ fn chart(title: &str, unit: &str, range: Range, values: BTreeMap<String, Vec<Opt
         })
         .collect();
     Chart {
-        title: title.into(),
-        max_label: format!("{} {unit}", short(top)),
-        from_label: range.label(range.start),
-        to_label: range.label(range.start + range.step * range.points as i64),
+        title: lang.t(title),
+        max_label: format!("{} {unit}", lang.figure(&short(top))),
+        from_label: range.label(range.start, lang),
+        to_label: range.label(range.start + range.step * range.points as i64, lang),
         series,
         width: WIDTH,
         height: HEIGHT,
@@ -234,6 +237,7 @@ fn short_names(rows: &[SampleRow]) -> BTreeMap<String, String> {
 }
 
 fn charts(
+    lang: Lang,
     range: Range,
     rows: &[SampleRow],
     providers: &[ProviderSampleRow],
@@ -244,16 +248,18 @@ fn charts(
     let at = |r: &SampleRow| r.at;
     // `view` puts the provider's name in `instance`.
     let provider_names = |r: &ProviderSampleRow| r.instance.clone();
+    let per_minute = lang.t("ops-unit-per-min");
     let mut charts = vec![
         chart(
-            "Requests per minute",
-            "/min",
+            lang,
+            "ops-chart-requests",
+            &per_minute,
             range,
             by_point(range, rows, at, instance, |g| {
                 Some(sum(g, |r| r.requests) as f64 / minutes_per_point)
             }),
         ),
-        chart("Response time (all instances)", "ms", range, {
+        chart(lang, "ops-chart-response", "ms", range, {
             let mut lines = BTreeMap::new();
             for (name, pick) in [("p50", 0), ("p95", 1), ("p99", 2)] {
                 let values = by_point(
@@ -275,7 +281,8 @@ fn charts(
             lines
         }),
         chart(
-            "Server errors",
+            lang,
+            "ops-chart-server-errors",
             "%",
             range,
             by_point(range, rows, at, instance, |g| {
@@ -288,7 +295,8 @@ fn charts(
             }),
         ),
         chart(
-            "CPU (percent of one core)",
+            lang,
+            "ops-chart-cpu",
             "%",
             range,
             by_point(range, rows, at, instance, |g| {
@@ -296,22 +304,25 @@ fn charts(
             }),
         ),
         chart(
-            "Memory (resident)",
-            "MiB",
+            lang,
+            "ops-chart-memory",
+            &lang.t("ops-mib"),
             range,
             by_point(range, rows, at, instance, |g| {
                 Some(max(g, |r| r.rss_bytes) as f64 / 1_048_576.0)
             }),
         ),
         chart(
-            "Forwarding queue",
-            "orders",
+            lang,
+            "ops-forwarding-queue",
+            &lang.t("ops-unit-orders"),
             range,
             by_point(range, rows, at, instance, |g| Some(max(g, |r| r.queue_depth) as f64)),
         ),
         chart(
-            "Sync rounds (longest)",
-            "s",
+            lang,
+            "ops-chart-sync",
+            &lang.t("ops-unit-s"),
             range,
             by_point(range, rows, at, instance, |g| {
                 (sum(g, |r| r.sync_rounds) > 0).then(|| max(g, |r| r.sync_ms) as f64 / 1000.0)
@@ -321,6 +332,7 @@ fn charts(
     // Per provider, a value per call: the average latency, and the percent that failed.
     let per_call = |title: &str, unit: &str, numerator: fn(&ProviderSampleRow) -> f64| {
         chart(
+            lang,
             title,
             unit,
             range,
@@ -336,15 +348,15 @@ fn charts(
             ),
         )
     };
-    charts.push(per_call("Provider latency (average)", "ms", |r| {
+    charts.push(per_call("ops-chart-provider-latency", "ms", |r| {
         r.latency_ms_sum as f64
     }));
-    charts.push(per_call("Provider errors", "%", |r| r.errors as f64 * 100.0));
+    charts.push(per_call("ops-chart-provider-errors", "%", |r| r.errors as f64 * 100.0));
     charts
 }
 
-/// Everything the page shows, as of `now` (Unix seconds).
-pub fn view(conn: &mut DbConnection, now: i64) -> AppResult<SystemView> {
+/// Everything the page shows, as of `now` (Unix seconds), the charts written in `lang`.
+pub fn view(conn: &mut DbConnection, now: i64, lang: Lang) -> AppResult<SystemView> {
     let day_rows = db::metrics::samples_since(conn, MINUTE, now - 86_400 - 600)?;
     let mut provider_rows = db::metrics::provider_samples_since(conn, MINUTE, now - 86_400 - 600)?;
     let providers: BTreeMap<i64, String> = db::providers::list(conn)?.into_iter().map(|p| (p.id, p.name)).collect();
@@ -354,7 +366,7 @@ pub fn view(conn: &mut DbConnection, now: i64) -> AppResult<SystemView> {
         row.instance = providers
             .get(&row.provider_id)
             .cloned()
-            .unwrap_or_else(|| format!("provider #{}", row.provider_id));
+            .unwrap_or_else(|| lang.t_args("ops-chart-provider-n", &[("id", row.provider_id.to_string())]));
     }
     let names = short_names(&day_rows);
     let hour = Range::ending(now, 3600, 60);
@@ -388,8 +400,8 @@ pub fn view(conn: &mut DbConnection, now: i64) -> AppResult<SystemView> {
     let provider_series = |rows: &[ProviderSampleRow], range: Range| -> Vec<ProviderSampleRow> {
         rows.iter().filter(|r| r.at >= range.start).cloned().collect()
     };
-    let hour_charts = charts(hour, &hour_rows, &provider_series(&provider_rows, hour), &names);
-    let day_charts = charts(day, &day_rows, &provider_series(&provider_rows, day), &names);
+    let hour_charts = charts(lang, hour, &hour_rows, &provider_series(&provider_rows, hour), &names);
+    let day_charts = charts(lang, day, &day_rows, &provider_series(&provider_rows, day), &names);
     Ok(SystemView {
         instances,
         hour: hour_charts,

@@ -143,12 +143,54 @@ struct SyncPage {
     sync: SyncStatus,
 }
 
+/// A stored date and time to the second (sync rounds, status checks): the page's date
+/// and time, then `:SS`.
+pub fn when_secs(ctx: &PageContext, at: &chrono::NaiveDateTime) -> String {
+    format!("{}{}", ctx.when(at), ctx.fig(at.format(":%S")))
+}
+
+/// The rate an order was priced at: `1.20 USD/1000 at 120 BDT/USD`.
+pub fn rate_used(ctx: &PageContext, admin: &crate::service::orders::AdminOrderFields, currency: &str) -> String {
+    ctx.lang.t_args(
+        "ops-rate-used-value",
+        &[
+            ("rate", ctx.fig(admin.rate_usd_per_1000)),
+            ("exchange", ctx.fig(admin.usd_to_bdt)),
+            ("currency", currency.to_string()),
+        ],
+    )
+}
+
 impl SyncRoundRow {
-    pub fn duration(&self) -> String {
+    /// How long the round took (`2.5 s`), or that it is still running.
+    pub fn duration(&self, ctx: &PageContext) -> String {
         match self.finished_at {
-            Some(end) => format!("{:.1} s", (end - self.started_at).num_milliseconds() as f32 / 1000.0),
-            None => "running".into(),
+            Some(end) => {
+                let secs = format!("{:.1}", (end - self.started_at).num_milliseconds() as f32 / 1000.0);
+                ctx.lang.t_args("ops-seconds", &[("n", ctx.fig(secs))])
+            }
+            None => ctx.t("ops-running"),
         }
+    }
+
+    /// What started the round, in the page's language.
+    pub fn trigger_name(&self, ctx: &PageContext) -> String {
+        ctx.name("ops-trigger", &self.trigger)
+    }
+
+    /// The round in one sentence (the admin overview).
+    pub fn summary(&self, ctx: &PageContext) -> String {
+        ctx.lang.t_args(
+            "ops-last-round",
+            &[
+                ("id", self.id.to_string()),
+                ("trigger", self.trigger_name(ctx)),
+                ("at", when_secs(ctx, &self.started_at)),
+                ("checked", ctx.num(self.checked)),
+                ("changed", ctx.num(self.changed)),
+                ("errors", ctx.num(self.errors)),
+            ],
+        )
     }
 }
 

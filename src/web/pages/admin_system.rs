@@ -37,7 +37,11 @@ async fn page(
     form: Option<ThresholdsInput>,
     errors: FormErrors,
 ) -> Result<SystemPage, PageError> {
-    let view = state.run(|s| system::view(&mut *s.conn()?, unix_now())).await?;
+    // The account's language, as the page context will have it.
+    let lang = crate::i18n::current();
+    let view = state
+        .run(move |s| system::view(&mut *s.conn()?, unix_now(), lang))
+        .await?;
     let form = form.unwrap_or_else(|| {
         let t = &view.thresholds;
         let text = |n: Option<i64>| n.map(|n| n.to_string());
