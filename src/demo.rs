@@ -105,13 +105,23 @@ fn seed_payment_methods(state: &AppState, actor: &Actor, user_id: i64) -> AppRes
         &mut conn,
         actor,
         None,
-        &method("bKash", "bkash", "01700-000000", "বিকাশ অ্যাপ থেকে এই নম্বরে Send Money করুন।"),
+        &method(
+            "bKash",
+            "bkash",
+            "01700-000000",
+            "বিকাশ অ্যাপ থেকে এই নম্বরে Send Money করুন।",
+        ),
     )?;
     funds::save_method(
         &mut conn,
         actor,
         None,
-        &method("Nagad", "nagad", "01800-000000", "নগদ অ্যাপ থেকে এই নম্বরে Send Money করুন।"),
+        &method(
+            "Nagad",
+            "nagad",
+            "01800-000000",
+            "নগদ অ্যাপ থেকে এই নম্বরে Send Money করুন।",
+        ),
     )?;
     funds::submit(
         &mut conn,

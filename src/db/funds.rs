@@ -73,7 +73,9 @@ pub fn insert_method(conn: &mut DbConnection, fields: &MethodFields<'_>, now: Na
 }
 
 pub fn update_method(conn: &mut DbConnection, id: i64, fields: &MethodFields<'_>) -> QueryResult<usize> {
-    diesel::update(payment_methods::table.find(id)).set(fields).execute(conn)
+    diesel::update(payment_methods::table.find(id))
+        .set(fields)
+        .execute(conn)
 }
 
 pub fn find_method(conn: &mut DbConnection, id: i64) -> QueryResult<Option<MethodRow>> {
@@ -171,7 +173,12 @@ pub fn approved_for(conn: &mut DbConnection, method_id: i64, txn_id: &str) -> Qu
 }
 
 /// A pending request of this user for this payment, if there is one.
-pub fn pending_of_user(conn: &mut DbConnection, user_id: i64, method_id: i64, txn_id: &str) -> QueryResult<Option<i64>> {
+pub fn pending_of_user(
+    conn: &mut DbConnection,
+    user_id: i64,
+    method_id: i64,
+    txn_id: &str,
+) -> QueryResult<Option<i64>> {
     fund_requests::table
         .filter(fund_requests::user_id.eq(user_id))
         .filter(fund_requests::method_id.eq(method_id))

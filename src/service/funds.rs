@@ -167,7 +167,10 @@ fn amount(field: &'static str, label: &str, raw: Option<&str>) -> AppResult<Mone
         return Err(AppError::validation(field, format!("{label} must be more than zero.")));
     }
     if amount.micros() % 10_000 != 0 {
-        return Err(AppError::validation(field, format!("{label} can have at most 2 decimals.")));
+        return Err(AppError::validation(
+            field,
+            format!("{label} can have at most 2 decimals."),
+        ));
     }
     if amount > Money::MAX {
         return Err(crate::service::orders::over_limit());
@@ -178,9 +181,17 @@ fn amount(field: &'static str, label: &str, raw: Option<&str>) -> AppResult<Mone
 /// Adds a method (`id` None) or changes one; audited.
 pub fn save_method(conn: &mut DbConnection, actor: &Actor, id: Option<i64>, draft: &MethodDraft) -> AppResult<Method> {
     let name = input::required_text("name", "The name", draft.name.as_deref(), 60)?;
-    let kind = draft.kind.as_deref().map(str::trim).unwrap_or_default().to_ascii_lowercase();
+    let kind = draft
+        .kind
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     if !KINDS.contains(&kind.as_str()) {
-        return Err(AppError::validation("kind", "Choose bKash, Nagad, Rocket, bank or other."));
+        return Err(AppError::validation(
+            "kind",
+            "Choose bKash, Nagad, Rocket, bank or other.",
+        ));
     }
     let account = input::required_text("account", "The account number", draft.account.as_deref(), 120)?;
     let instructions = input::optional_text("instructions", "The instructions", draft.instructions.as_deref(), 1000)?
@@ -188,7 +199,10 @@ pub fn save_method(conn: &mut DbConnection, actor: &Actor, id: Option<i64>, draf
     let min = amount("minAmount", "The minimum", draft.min_amount.as_deref())?;
     let max = amount("maxAmount", "The maximum", draft.max_amount.as_deref())?;
     if max < min {
-        return Err(AppError::validation("maxAmount", "The maximum cannot be below the minimum."));
+        return Err(AppError::validation(
+            "maxAmount",
+            "The maximum cannot be below the minimum.",
+        ));
     }
     let enabled = input::flag("enabled", "Enabled", draft.enabled.as_deref(), true)?;
     let fields = MethodFields {
@@ -273,7 +287,10 @@ pub fn submit(conn: &mut DbConnection, user_id: i64, draft: &RequestDraft) -> Ap
         let method = q::find_method(c, method_id)?
             .filter(|m| m.enabled)
             .ok_or_else(|| AppError::validation("methodId", "Choose one of the payment methods shown."))?;
-        let (min, max) = (Money::from_micros(method.min_amount), Money::from_micros(method.max_amount));
+        let (min, max) = (
+            Money::from_micros(method.min_amount),
+            Money::from_micros(method.max_amount),
+        );
         if amount < min || amount > max {
             return Err(AppError::validation(
                 "amount",
@@ -370,7 +387,10 @@ pub fn approve(conn: &mut DbConnection, actor: &Actor, id: i64) -> AppResult<(Fu
         }
         let row = q::find_request(c, id)?.ok_or_else(|| AppError::internal("fund request vanished"))?;
         let method = q::find_method(c, row.method_id)?.ok_or_else(|| AppError::internal("payment method vanished"))?;
-        let note = format!("Add funds request {id}: '{}' transaction '{}'.", method.name, row.txn_id);
+        let note = format!(
+            "Add funds request {id}: '{}' transaction '{}'.",
+            method.name, row.txn_id
+        );
         let posted = db::ledger::post(
             c,
             &db::ledger::Posting {
@@ -412,7 +432,15 @@ pub fn approve(conn: &mut DbConnection, actor: &Actor, id: i64) -> AppResult<(Fu
 pub fn reject(conn: &mut DbConnection, actor: &Actor, id: i64, reason: Option<&str>) -> AppResult<FundRequest> {
     let reason = input::required_text("reason", "A reason", reason, 500)?;
     db::write_transaction(conn, |c| {
-        if q::decide(c, id, FundState::Rejected.as_str(), Some(&reason), actor.user_id, db::now())? != 1 {
+        if q::decide(
+            c,
+            id,
+            FundState::Rejected.as_str(),
+            Some(&reason),
+            actor.user_id,
+            db::now(),
+        )? != 1
+        {
             return Err(already_decided(c, id));
         }
         let row = q::find_request(c, id)?.ok_or_else(|| AppError::internal("fund request vanished"))?;
@@ -424,7 +452,9 @@ pub fn reject(conn: &mut DbConnection, actor: &Actor, id: i64, reason: Option<&s
             "funds.reject",
             Some(&format!("fund_request:{id}")),
             Some(&json!({ "state": "pending" })),
-            Some(&json!({ "state": "rejected", "reason": reason, "userId": request.user_id, "amount": request.amount })),
+            Some(
+                &json!({ "state": "rejected", "reason": reason, "userId": request.user_id, "amount": request.amount }),
+            ),
         )?;
         Ok(request)
     })
@@ -432,7 +462,7 @@ pub fn reject(conn: &mut DbConnection, actor: &Actor, id: i64, reason: Option<&s
 
 /// Recounts the pending requests (the admin badge).
 pub fn refresh_pending_count(state: &crate::state::AppState) {
-    if let Ok(count) = state.conn().map_err(AppError::from).and_then(|mut c| Ok(q::count_pending(&mut c)?)) {
+    if let Ok(count) = state.conn().and_then(|mut c| Ok(q::count_pending(&mut c)?)) {
         state.funds_pending.store(count, std::sync::atomic::Ordering::Relaxed);
     }
 }

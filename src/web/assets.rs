@@ -13,7 +13,10 @@ const FAVICON: &str = include_str!("../../static/favicon.svg");
 pub async fn favicon() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("image/svg+xml")
-        .insert_header(CacheControl(vec![CacheDirective::Public, CacheDirective::MaxAge(86400)]))
+        .insert_header(CacheControl(vec![
+            CacheDirective::Public,
+            CacheDirective::MaxAge(86400),
+        ]))
         .body(FAVICON)
 }
 

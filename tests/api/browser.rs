@@ -35,8 +35,16 @@ impl Chrome {
             .unwrap();
         let base = format!("http://127.0.0.1:{port}");
         let started = Instant::now();
-        while http.get(format!("{base}/status")).send().map(|r| !r.status().is_success()).unwrap_or(true) {
-            assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+        while http
+            .get(format!("{base}/status"))
+            .send()
+            .map(|r| !r.status().is_success())
+            .unwrap_or(true)
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         let capabilities = json!({"capabilities": {"alwaysMatch": {
@@ -68,7 +76,14 @@ impl Chrome {
 
     fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
         let url = format!("{}/session/{}{path}", self.base, self.session);
-        let response: Value = self.http.request(method, url).json(&body).send().unwrap().json().unwrap();
+        let response: Value = self
+            .http
+            .request(method, url)
+            .json(&body)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
         if response["value"]["error"].is_string() {
             panic!("webdriver {path}: {response}");
         }
@@ -81,7 +96,11 @@ impl Chrome {
 
     /// Runs `script` (a function body) in the page and returns what it returns.
     fn eval(&self, script: &str) -> Value {
-        self.call(reqwest::Method::POST, "/execute/sync", json!({ "script": script, "args": [] }))
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({ "script": script, "args": [] }),
+        )
     }
 
     /// Signs in through the login form, as a person would.
@@ -94,7 +113,10 @@ impl Chrome {
         ));
         let started = Instant::now();
         while self.eval("return location.pathname").as_str() == Some("/login") {
-            assert!(started.elapsed() < Duration::from_secs(10), "sign-in did not leave /login");
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "sign-in did not leave /login"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -180,7 +202,10 @@ fn customer_tables_fit_wide_screens_and_become_cards_on_phones() {
             chrome.eval("document.querySelector('form.lang-switch button').click();");
             let started = Instant::now();
             while chrome.eval("return document.documentElement.lang") != lang {
-                assert!(started.elapsed() < Duration::from_secs(10), "the switch did not turn the page to {lang}");
+                assert!(
+                    started.elapsed() < Duration::from_secs(10),
+                    "the switch did not turn the page to {lang}"
+                );
                 std::thread::sleep(Duration::from_millis(100));
             }
         }
@@ -198,7 +223,10 @@ fn customer_tables_fit_wide_screens_and_become_cards_on_phones() {
                 assert_eq!(m["statusFirst"], true, "the status is not first: {at}");
             }
             if path == "/orders" {
-                assert!(m["linkTitle"].as_str().unwrap_or_default().starts_with("https://"), "{at}");
+                assert!(
+                    m["linkTitle"].as_str().unwrap_or_default().starts_with("https://"),
+                    "{at}"
+                );
                 let search = m["searchWidth"].as_f64().unwrap();
                 assert!(search >= 150.0, "the search box is {search} px wide: {at}");
             }

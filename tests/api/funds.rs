@@ -24,7 +24,13 @@ fn add_bkash(app: &TestApp, admin: &Browser) -> i64 {
         ],
     );
     assert_eq!(created.status(), 303);
-    let methods = json(app.api().get("/api/admin/payment-methods", Some(&app.admin_token_of("boss@example.com"))), 200);
+    let methods = json(
+        app.api().get(
+            "/api/admin/payment-methods",
+            Some(&app.admin_token_of("boss@example.com")),
+        ),
+        200,
+    );
     methods["items"][0]["id"].as_i64().unwrap()
 }
 
@@ -68,13 +74,23 @@ fn a_customer_adds_funds_and_an_admin_approves_the_payment_once() {
     let (customer_id, token) = app.customer("payer@example.com", "0");
     let customer = app.browser();
     customer.login("payer@example.com", "correct-horse");
-    assert!(customer.get("/funds").text().unwrap().contains("takes no payments online yet"));
+    assert!(customer
+        .get("/funds")
+        .text()
+        .unwrap()
+        .contains("takes no payments online yet"));
 
     // A method with a bad range is re-shown with the values kept, and not stored.
     let refused = admin.submit(
         "/admin/funds",
         "/admin/funds/methods",
-        &[("name", "Nagad"), ("kind", "nagad"), ("account", "01811000000"), ("minAmount", "500"), ("maxAmount", "100")],
+        &[
+            ("name", "Nagad"),
+            ("kind", "nagad"),
+            ("account", "01811000000"),
+            ("minAmount", "500"),
+            ("maxAmount", "100"),
+        ],
     );
     assert_eq!(refused.status(), 400);
     let html = refused.text().unwrap();
@@ -84,12 +100,18 @@ fn a_customer_adds_funds_and_an_admin_approves_the_payment_once() {
 
     // The customer sees the method, its account and instructions.
     let page = customer.get("/funds").text().unwrap();
-    assert!(page.contains("bKash personal") && page.contains("01711000000") && page.contains("Send Money to this number."));
+    assert!(
+        page.contains("bKash personal") && page.contains("01711000000") && page.contains("Send Money to this number.")
+    );
     // Below the method's minimum: the form comes back with what was typed, nothing stored.
     let low = customer.submit(
         "/funds",
         "/funds",
-        &[("methodId", &method.to_string()), ("amount", "50"), ("txnId", "8n7a6b5c4d")],
+        &[
+            ("methodId", &method.to_string()),
+            ("amount", "50"),
+            ("txnId", "8n7a6b5c4d"),
+        ],
     );
     assert_eq!(low.status(), 400);
     let html = low.text().unwrap();
@@ -104,16 +126,26 @@ fn a_customer_adds_funds_and_an_admin_approves_the_payment_once() {
     let sent = customer.submit(
         "/funds",
         "/funds",
-        &[("methodId", &method.to_string()), ("amount", "1500.50"), ("txnId", " 8n7a6b5c4d ")],
+        &[
+            ("methodId", &method.to_string()),
+            ("amount", "1500.50"),
+            ("txnId", " 8n7a6b5c4d "),
+        ],
     );
     assert_eq!(sent.status(), 303);
     let page = customer.get("/funds").text().unwrap();
     assert!(page.contains("8N7A6B5C4D") && page.contains("pending"), "{page}");
     let admin_page = admin.get("/admin/funds").text().unwrap();
     assert!(admin_page.contains("payer@example.com") && admin_page.contains("1500.50"));
-    assert!(admin_page.contains("title=\"Payments waiting for approval\">1</span>"), "the badge");
-    let request = json(app.api().get("/api/admin/funds", Some(&app.admin_token_of("boss@example.com"))), 200)["items"][0]
-        ["id"]
+    assert!(
+        admin_page.contains("title=\"Payments waiting for approval\">1</span>"),
+        "the badge"
+    );
+    let request = json(
+        app.api()
+            .get("/api/admin/funds", Some(&app.admin_token_of("boss@example.com"))),
+        200,
+    )["items"][0]["id"]
         .as_i64()
         .unwrap();
     // Asking again for the same payment is refused while it waits.
@@ -135,11 +167,19 @@ fn a_customer_adds_funds_and_an_admin_approves_the_payment_once() {
     assert_eq!(app.ledger_rows(customer_id), rows_before + 1);
     let audit = app.audit_rows("funds.approve");
     assert_eq!(audit.len(), 1);
-    assert!(audit[0].after_json.as_deref().unwrap_or_default().contains("8N7A6B5C4D"));
+    assert!(audit[0]
+        .after_json
+        .as_deref()
+        .unwrap_or_default()
+        .contains("8N7A6B5C4D"));
     // Approving it again changes nothing.
     let twice = admin.submit("/admin/funds", &format!("/admin/funds/{request}/approve"), &[]);
     assert_eq!(twice.status(), 303);
-    assert!(admin.get("/admin/funds?state=all").text().unwrap().contains("already approved"));
+    assert!(admin
+        .get("/admin/funds?state=all")
+        .text()
+        .unwrap()
+        .contains("already approved"));
     assert_eq!(app.balance(&token), "1500.50");
     assert_eq!(app.ledger_rows(customer_id), rows_before + 1);
     let api_twice = json(
@@ -188,7 +228,11 @@ fn a_rejected_request_changes_nothing_but_its_state() {
     let rows = app.ledger_rows(customer_id);
 
     // No reason: the page re-shows the form beside that request.
-    let bare = admin.submit("/admin/funds", &format!("/admin/funds/{request}/reject"), &[("reason", "  ")]);
+    let bare = admin.submit(
+        "/admin/funds",
+        &format!("/admin/funds/{request}/reject"),
+        &[("reason", "  ")],
+    );
     assert_eq!(bare.status(), 400);
     assert!(bare.text().unwrap().contains("A reason is required."));
     let api_bare = json(
@@ -276,14 +320,14 @@ fn two_admins_approving_at_once_credit_the_payment_once() {
         })
         .collect();
     let admin_page = admin.get("/admin/funds").text().unwrap();
-    assert!(admin_page.contains("Same payment in request"), "the double claim is shown");
+    assert!(
+        admin_page.contains("Same payment in request"),
+        "the double claim is shown"
+    );
     let targets: Vec<i64> = (0..tokens.len()).map(|i| claims[i % 2]).collect();
     let statuses = race(&app, &tokens, &targets);
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
-    let approved: Vec<_> = json(
-        app.api().get("/api/admin/funds?state=approved", Some(&tokens[0])),
-        200,
-    )["items"]
+    let approved: Vec<_> = json(app.api().get("/api/admin/funds?state=approved", Some(&tokens[0])), 200)["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -343,12 +387,22 @@ fn the_funds_json_routes_check_their_input() {
     let (_, token) = app.customer("json@example.com", "0");
     for (body, field) in [
         (json!({"amount": "20", "txnId": "ABCD1234"}), "methodId"),
-        (json!({"methodId": id, "amount": "20.001", "txnId": "ABCD1234"}), "amount"),
+        (
+            json!({"methodId": id, "amount": "20.001", "txnId": "ABCD1234"}),
+            "amount",
+        ),
         (json!({"methodId": id, "amount": "-5", "txnId": "ABCD1234"}), "amount"),
         (json!({"methodId": id, "amount": "20", "txnId": "a b"}), "txnId"),
-        (json!({"methodId": id + 1, "amount": "20", "txnId": "ABCD1234"}), "methodId"),
+        (
+            json!({"methodId": id + 1, "amount": "20", "txnId": "ABCD1234"}),
+            "methodId",
+        ),
     ] {
-        assert_eq!(json(api.post("/api/user/funds", &body, Some(&token)), 400)["error"]["field"], field, "{body}");
+        assert_eq!(
+            json(api.post("/api/user/funds", &body, Some(&token)), 400)["error"]["field"],
+            field,
+            "{body}"
+        );
     }
     // A disabled method takes no new requests.
     json(
@@ -359,12 +413,23 @@ fn the_funds_json_routes_check_their_input() {
         ),
         200,
     );
-    let refused = api.post("/api/user/funds", &json!({"methodId": id, "amount": "20", "txnId": "ABCD1234"}), Some(&token));
+    let refused = api.post(
+        "/api/user/funds",
+        &json!({"methodId": id, "amount": "20", "txnId": "ABCD1234"}),
+        Some(&token),
+    );
     assert_eq!(json(refused, 400)["error"]["field"], "methodId");
-    assert!(json(api.get("/api/user/funds", Some(&token)), 200)["methods"].as_array().unwrap().is_empty());
+    assert!(json(api.get("/api/user/funds", Some(&token)), 200)["methods"]
+        .as_array()
+        .unwrap()
+        .is_empty());
     // Customers cannot reach the admin routes.
     assert_eq!(api.get("/api/admin/funds", Some(&token)).status(), 403);
-    assert_eq!(api.post("/api/admin/funds/1/approve", &json!({}), Some(&token)).status(), 403);
+    assert_eq!(
+        api.post("/api/admin/funds/1/approve", &json!({}), Some(&token))
+            .status(),
+        403
+    );
     assert_eq!(
         json(api.get("/api/admin/funds?state=maybe", Some(&admin_token)), 400)["error"]["field"],
         "state"

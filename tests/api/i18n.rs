@@ -456,8 +456,16 @@ fn the_language_is_kept_per_account_and_per_visitor() {
     // Money in taka with Bengali digits and 2-2-3 grouping.
     assert!(home.contains("৳১,২৩,৪৫৬.৭৮"), "the balance in Bengali");
     // A choice made in one browser wins in another that still holds the old cookie.
-    assert_eq!(second.submit("/", "/language", &[("lang", "en"), ("next", "/")]).status(), 303);
-    assert!(first.get("/").text().unwrap().contains("<html lang=\"en\""), "the account's choice wins");
+    assert_eq!(
+        second
+            .submit("/", "/language", &[("lang", "en"), ("next", "/")])
+            .status(),
+        303
+    );
+    assert!(
+        first.get("/").text().unwrap().contains("<html lang=\"en\""),
+        "the account's choice wins"
+    );
     // The JSON API stays language-neutral.
     let token = app.api().token("bhasha@example.com", "bhasha-pass-1");
     let me = json(app.api().get("/api/user/me", Some(&token)), 200);

@@ -29,7 +29,8 @@ struct FundsPage {
 
 impl FundsPage {
     fn chosen(&self, id: &i64) -> bool {
-        crate::web::forms::selects(&self.form.method_id, id) || (self.form.method_id.is_none() && self.methods.len() == 1)
+        crate::web::forms::selects(&self.form.method_id, id)
+            || (self.form.method_id.is_none() && self.methods.len() == 1)
     }
 }
 
@@ -64,7 +65,15 @@ pub async fn show(
     state: web::Data<AppState>,
     PageUser(account): PageUser,
 ) -> Result<HttpResponse, PageError> {
-    funds_page(&session, &state, &account, RequestDraft::default(), FormErrors::default(), StatusCode::OK).await
+    funds_page(
+        &session,
+        &state,
+        &account,
+        RequestDraft::default(),
+        FormErrors::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[post("/funds")]
@@ -76,7 +85,10 @@ pub async fn submit(
 ) -> Result<HttpResponse, PageError> {
     let user_id = account.id;
     let draft = form.clone();
-    match state.run(move |s| funds::submit(&mut *s.conn()?, user_id, &draft)).await {
+    match state
+        .run(move |s| funds::submit(&mut *s.conn()?, user_id, &draft))
+        .await
+    {
         Ok(request) => {
             funds::refresh_pending_count(&state);
             flash(
@@ -238,11 +250,12 @@ pub async fn approve(
             FlashKind::Success,
             format!(
                 "Request {id} approved: {} credited, the balance of {} is now {balance}.",
-                request.amount,
-                request.user_id
+                request.amount, request.user_id
             ),
         ),
-        Err(e @ (AppError::Conflict { .. } | AppError::NotFound(_))) => flash(&session, FlashKind::Error, e.to_string()),
+        Err(e @ (AppError::Conflict { .. } | AppError::NotFound(_))) => {
+            flash(&session, FlashKind::Error, e.to_string())
+        }
         Err(e) => return Err(e.into()),
     }
     funds::refresh_pending_count(&state);
@@ -272,7 +285,11 @@ pub async fn reject(
     {
         Ok(_) => {
             funds::refresh_pending_count(&state);
-            flash(&session, FlashKind::Success, format!("Request {id} rejected; the customer sees the reason."));
+            flash(
+                &session,
+                FlashKind::Success,
+                format!("Request {id} rejected; the customer sees the reason."),
+            );
             Ok(see_other("/admin/funds"))
         }
         Err(e @ AppError::Validation { .. }) => {
@@ -311,7 +328,11 @@ async fn save_method(
         .await
     {
         Ok(method) => {
-            flash(&session, FlashKind::Success, format!("Payment method '{}' saved.", method.row.name));
+            flash(
+                &session,
+                FlashKind::Success,
+                format!("Payment method '{}' saved.", method.row.name),
+            );
             Ok(see_other("/admin/funds#methods"))
         }
         Err(e @ AppError::Validation { .. }) => {
