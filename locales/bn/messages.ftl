@@ -527,3 +527,8 @@ msg-the-amount-is-required = পরিমাণ দিতে হবে।
 msg-the-amount-must-be-more-than-zero = পরিমাণ শূন্যের বেশি হতে হবে।
 msg-the-payment-method-is-required = পেমেন্ট পদ্ধতি দিতে হবে।
 msg-the-payment-method-must-be-an-id-a-positive-whole-number = পেমেন্ট পদ্ধতি হিসেবে একটি আইডি (ধনাত্মক পূর্ণসংখ্যা) দিন।
+
+# যে বার্তায় অ্যাকাউন্টের নাম আছে (ইমেইলটি উদ্ধৃত, তাই এটি একটি আর্গুমেন্ট)।
+msg-an-account-with-x-already-exists = '{ $a }' ইমেইলে আগেই একটি অ্যাকাউন্ট আছে।
+msg-x-is-disabled = '{ $a }' বন্ধ করা হয়েছে।
+msg-x-is-enabled = '{ $a }' আবার চালু করা হয়েছে।

@@ -527,3 +527,8 @@ msg-the-amount-is-required = The amount is required.
 msg-the-amount-must-be-more-than-zero = The amount must be more than zero.
 msg-the-payment-method-is-required = The payment method is required.
 msg-the-payment-method-must-be-an-id-a-positive-whole-number = The payment method must be an id (a positive whole number).
+
+# Messages that name an account (the email is quoted, so it is an argument).
+msg-an-account-with-x-already-exists = An account with '{ $a }' already exists.
+msg-x-is-disabled = '{ $a }' is disabled.
+msg-x-is-enabled = '{ $a }' is enabled.

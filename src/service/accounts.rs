@@ -133,7 +133,7 @@ fn insert_account(conn: &mut DbConnection, email: &Email, role: Role, secrets: &
         }
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Err(AppError::Conflict {
             code: "email_taken",
-            message: format!("An account with {email} already exists."),
+            message: format!("An account with '{email}' already exists."),
         }),
         Err(e) => Err(e.into()),
     }

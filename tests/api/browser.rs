@@ -235,3 +235,83 @@ fn customer_tables_fit_wide_screens_and_become_cards_on_phones() {
         }
     }
 }
+
+#[test]
+fn no_page_scrolls_sideways_on_a_phone_or_a_laptop() {
+    let (app, order) = customer_with_orders();
+    app.create_user("chief@example.com", "chief-pass-1", smm_panel::domain::Role::SuperAdmin);
+    let customer_pages = [
+        "/",
+        "/orders/new",
+        "/orders/mass",
+        "/orders",
+        "/transactions",
+        "/services",
+        "/account",
+        "/funds",
+    ];
+    let admin_pages = [
+        "/admin",
+        "/admin/orders",
+        "/admin/orders/manual?user=looker",
+        "/admin/review",
+        "/admin/requests",
+        "/admin/funds",
+        "/admin/sync",
+        "/admin/system",
+        "/admin/users",
+        "/admin/providers",
+        "/admin/services",
+        "/admin/settings",
+        "/admin/audit",
+        "/admin/admins",
+    ];
+    for width in [390, 1280] {
+        let chrome = Chrome::start(width, 900);
+        for (email, password, pages) in [
+            ("looker@example.com", "correct-horse", &customer_pages[..]),
+            ("chief@example.com", "chief-pass-1", &admin_pages[..]),
+        ] {
+            chrome.sign_in(&app, email, password);
+            // Bengali words are the longer ones.
+            if chrome.eval("return document.documentElement.lang") != "bn" {
+                chrome.eval("document.querySelector('form.lang-switch button').click();");
+                let started = Instant::now();
+                while chrome.eval("return document.documentElement.lang") != "bn" {
+                    assert!(started.elapsed() < Duration::from_secs(10), "no switch to Bengali");
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+            let order_page = format!("/orders/{order}");
+            let admin_order = format!("/admin/orders/{order}");
+            let extra = if email.starts_with("chief") {
+                admin_order
+            } else {
+                order_page
+            };
+            for path in pages.iter().copied().chain([extra.as_str()]) {
+                chrome.open(&app.url(path));
+                let area = chrome.eval("return [document.querySelector('.topbar.admin') !== null, document.querySelector('.error-message') === null]");
+                assert_eq!(area[0], email.starts_with("chief"), "{path}: the wrong area");
+                assert_eq!(area[1], true, "{path}: an error page");
+                let wide = chrome.eval(
+                    "return [document.documentElement.scrollWidth, window.innerWidth, \
+                     [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 \
+                       && !e.closest('.table-wrap')).slice(0, 3).map(e => e.tagName + '.' + e.className).join(' ')]",
+                );
+                assert!(
+                    wide[0].as_f64() <= wide[1].as_f64(),
+                    "{path} scrolls sideways at {width} px: {wide}"
+                );
+                let errors = chrome.console_errors();
+                assert!(errors.is_empty(), "console errors on {path} at {width} px: {errors:?}");
+            }
+            chrome.eval("document.querySelector('form[action=\"/logout\"]').submit();");
+            let started = Instant::now();
+            while chrome.eval("return document.querySelector('form[action=\"/logout\"]') !== null") == true {
+                assert!(started.elapsed() < Duration::from_secs(10), "sign-out did not finish");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+}

@@ -127,7 +127,7 @@ pub async fn set_disabled(
     {
         Ok(user) => {
             let what = if user.disabled { "disabled" } else { "enabled" };
-            flash(&session, FlashKind::Success, format!("{} is {what}.", user.email))
+            flash(&session, FlashKind::Success, format!("'{}' is {what}.", user.email))
         }
         Err(e @ (AppError::Business { .. } | AppError::Forbidden(_))) => {
             flash(&session, FlashKind::Error, e.to_string())
