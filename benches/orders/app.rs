@@ -105,8 +105,8 @@ pub fn spawn_app(db: &BenchDb, knobs: &Knobs, extra: &[(&str, &str)]) -> App {
         ("BIND", "127.0.0.1:0".into()),
         ("SECRET_KEY", SecretKey::generate_hex().expect("key")),
         ("BCRYPT_COST", "4".into()),
-        // Pages in English unless a test asks for Bengali (`tests/api/i18n.rs`).
-        ("DEFAULT_LANGUAGE", "en".into()),
+        // The pages' language (`BENCH_LANGUAGE`, default en; bn adds Bengali digits).
+        ("DEFAULT_LANGUAGE", std::env::var("BENCH_LANGUAGE").unwrap_or_else(|_| "en".into())),
         ("WORKERS", knobs.workers.to_string()),
         // Every request comes from 127.0.0.1: a per-client limit must not be what is measured.
         ("RATE_LIMIT_PER_MIN", "1000000".into()),

@@ -28,7 +28,8 @@
 //! changed; `BENCH_PAGES_ORDERS` (1000000) orders seeded in the pages phase (and three
 //! ledger rows each), `BENCH_PAGES_REQUESTS` (300) requests per list request and mode,
 //! `BENCH_PAGES_SECONDS` (10) at most per mode, `BENCH_PAGES_CONCURRENCY` (4) clients of the
-//! concurrent mode; `BENCH_KEEP_DB=1` keeps the bench's database.
+//! concurrent mode; `BENCH_KEEP_DB=1` keeps the bench's database; `BENCH_LANGUAGE` (en) the
+//! pages' language (bn: Bengali words, digits and taka).
 //!
 //! Phases: `intake` — every client orders as the same customer; `v2` — the same through
 //! `/api/v2` `action=add` with the customer's API key; `spread` — client `i`
