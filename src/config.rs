@@ -415,6 +415,8 @@ mod tests {
         assert_eq!(c.forward_retry_delays.len(), 3);
         assert!(!c.cookie_secure, "loopback BIND serves plain http");
         assert_eq!(c.panel_currency, "BDT");
+        assert_eq!(c.default_language, crate::i18n::Lang::Bn, "the panel is for Bangladesh");
+        assert_eq!(config(&[("DEFAULT_LANGUAGE", "EN")]).unwrap().default_language, crate::i18n::Lang::En);
     }
 
     #[test]
@@ -430,6 +432,7 @@ mod tests {
             ("FORWARD_RETRY_DELAYS_SECS", "5,x"),
             ("ALLOW_HTTP_PROVIDERS", "maybe"),
             ("PANEL_CURRENCY", "taka"),
+            ("DEFAULT_LANGUAGE", "fr"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.variable, var, "{var}={value}");
