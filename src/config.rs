@@ -416,7 +416,10 @@ mod tests {
         assert!(!c.cookie_secure, "loopback BIND serves plain http");
         assert_eq!(c.panel_currency, "BDT");
         assert_eq!(c.default_language, crate::i18n::Lang::Bn, "the panel is for Bangladesh");
-        assert_eq!(config(&[("DEFAULT_LANGUAGE", "EN")]).unwrap().default_language, crate::i18n::Lang::En);
+        assert_eq!(
+            config(&[("DEFAULT_LANGUAGE", "EN")]).unwrap().default_language,
+            crate::i18n::Lang::En
+        );
     }
 
     #[test]

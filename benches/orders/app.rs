@@ -106,7 +106,10 @@ pub fn spawn_app(db: &BenchDb, knobs: &Knobs, extra: &[(&str, &str)]) -> App {
         ("SECRET_KEY", SecretKey::generate_hex().expect("key")),
         ("BCRYPT_COST", "4".into()),
         // The pages' language (`BENCH_LANGUAGE`, default en; bn adds Bengali digits).
-        ("DEFAULT_LANGUAGE", std::env::var("BENCH_LANGUAGE").unwrap_or_else(|_| "en".into())),
+        (
+            "DEFAULT_LANGUAGE",
+            std::env::var("BENCH_LANGUAGE").unwrap_or_else(|_| "en".into()),
+        ),
         ("WORKERS", knobs.workers.to_string()),
         // Every request comes from 127.0.0.1: a per-client limit must not be what is measured.
         ("RATE_LIMIT_PER_MIN", "1000000".into()),
