@@ -230,6 +230,25 @@ fn scene(default_language: &str) -> Scene {
     );
     let order = placed["orders"][0]["id"].as_i64().unwrap();
     app.wait_for_order(&token, order, &["accepted"]);
+    // A payment method and a payment waiting for approval fill both funds pages.
+    let method = json(
+        app.api().post(
+            "/api/admin/payment-methods",
+            &serde_json::json!({"name": "bKash", "kind": "bkash", "account": "01711000000", "minAmount": "100", "maxAmount": "25000"}),
+            Some(&shop.admin_token),
+        ),
+        201,
+    )["id"]
+        .as_i64()
+        .unwrap();
+    json(
+        app.api().post(
+            "/api/user/funds",
+            &serde_json::json!({"methodId": method, "amount": "1500", "txnId": "8N7A6B5C4D"}),
+            Some(&token),
+        ),
+        201,
+    );
     Scene {
         admin_token: shop.admin_token.clone(),
         provider: shop.provider_id,
