@@ -266,36 +266,15 @@ fn no_page_scrolls_sideways_on_a_phone_or_a_laptop() {
     }
     let (app, order) = customer_with_orders();
     app.create_user("chief@example.com", "chief-pass-1", smm_panel::domain::Role::SuperAdmin);
-    let customer_pages = [
-        "/",
-        "/orders/new",
-        "/orders/mass",
-        "/orders",
-        "/transactions",
-        "/services",
-        "/account",
-        "/funds",
-    ];
-    let admin_pages = [
-        "/admin",
-        "/admin/orders",
-        "/admin/orders/manual?user=looker",
-        "/admin/review",
-        "/admin/requests",
-        "/admin/funds",
-        "/admin/sync",
-        "/admin/system",
-        "/admin/users",
-        "/admin/providers",
-        "/admin/services",
-        "/admin/settings",
-        "/admin/audit",
-        "/admin/admins",
-    ];
+    let admin_pages: Vec<&str> = ADMIN_PAGES
+        .iter()
+        .copied()
+        .chain(["/admin/orders/manual?user=looker"])
+        .collect();
     for width in [390, 1280] {
         let chrome = Chrome::start(width, 900);
         for (email, password, pages) in [
-            ("looker@example.com", "correct-horse", &customer_pages[..]),
+            ("looker@example.com", "correct-horse", CUSTOMER_PAGES),
             ("chief@example.com", "chief-pass-1", &admin_pages[..]),
         ] {
             chrome.sign_in(&app, email, password);

@@ -721,3 +721,33 @@ impl TestApp {
         self.wait_round(admin, id)
     }
 }
+
+/// Every page a signed-in customer can open (the tests add an order's own page).
+pub const CUSTOMER_PAGES: &[&str] = &[
+    "/",
+    "/orders/new",
+    "/orders/mass",
+    "/orders",
+    "/transactions",
+    "/services",
+    "/account",
+    "/funds",
+];
+
+/// Every admin page without an id in its path (the Admins page needs a super admin).
+pub const ADMIN_PAGES: &[&str] = &[
+    "/admin",
+    "/admin/orders",
+    "/admin/orders/manual",
+    "/admin/review",
+    "/admin/requests",
+    "/admin/funds",
+    "/admin/sync",
+    "/admin/system",
+    "/admin/users",
+    "/admin/providers",
+    "/admin/services",
+    "/admin/settings",
+    "/admin/audit",
+    "/admin/admins",
+];

@@ -258,38 +258,9 @@ fn scene(default_language: &str) -> Scene {
     }
 }
 
-const CUSTOMER_PAGES: &[&str] = &[
-    "/",
-    "/orders/new",
-    "/orders/mass",
-    "/orders",
-    "/transactions",
-    "/services",
-    "/account",
-    "/funds",
-];
-
 fn admin_pages(s: &Scene) -> Vec<String> {
-    let mut pages: Vec<String> = [
-        "/admin",
-        "/admin/orders",
-        "/admin/orders/manual",
-        "/admin/orders/manual?user=kunde",
-        "/admin/review",
-        "/admin/requests",
-        "/admin/funds",
-        "/admin/sync",
-        "/admin/system",
-        "/admin/users",
-        "/admin/providers",
-        "/admin/services",
-        "/admin/settings",
-        "/admin/audit",
-        "/admin/admins",
-    ]
-    .iter()
-    .map(|p| p.to_string())
-    .collect();
+    let mut pages: Vec<String> = ADMIN_PAGES.iter().map(|p| p.to_string()).collect();
+    pages.push("/admin/orders/manual?user=kunde".into());
     pages.push(format!("/admin/orders/{}", s.order));
     pages.push(format!("/admin/providers/{}", s.provider));
     pages.push(format!("/admin/services/{}", s.service));
