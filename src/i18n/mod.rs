@@ -101,21 +101,21 @@ impl Lang {
 
     /// The text of `key` with named arguments.
     pub fn t_args(self, key: &str, args: &[(&str, String)]) -> String {
+        let args = args.iter().map(|(name, value)| (name.to_string(), value.clone()));
+        self.lookup_args(key, args).unwrap_or_else(|| missing(key))
+    }
+
+    /// The text of `key` with these arguments, if a catalogue has the key.
+    fn lookup_args(self, key: &str, args: impl Iterator<Item = (String, String)>) -> Option<String> {
         let args: HashMap<Cow<'static, str>, FluentValue> = args
-            .iter()
-            .map(|(name, value)| (Cow::Owned(name.to_string()), FluentValue::from(value.clone())))
+            .map(|(name, value)| (Cow::Owned(name), FluentValue::from(value)))
             .collect();
-        LOCALES
-            .try_lookup_with_args(&self.id(), key, &args)
-            .unwrap_or_else(|| missing(key))
+        LOCALES.try_lookup_with_args(&self.id(), key, &args)
     }
 
     /// A whole number: Bengali digits grouped 2-2-3 in Bengali, plain digits in English.
     pub fn number(self, n: i64) -> String {
-        match self {
-            Lang::Bn => digits(self, &group(&n.to_string())),
-            Lang::En => n.to_string(),
-        }
+        self.figure(&n.to_string())
     }
 
     /// Any figure already written with ASCII digits (a price, a rate, a percentage):
@@ -150,15 +150,24 @@ impl Lang {
 
     /// A date and time (UTC, as stored): `2026-11-30 16:41`, `৩০ নভেম্বর ২০২৬, ১৬:৪১`.
     pub fn datetime(self, at: &chrono::NaiveDateTime) -> String {
+        let (date, time) = (self.date(&at.date()), digits(self, &at.format("%H:%M").to_string()));
         match self {
-            Lang::En => at.format("%Y-%m-%d %H:%M").to_string(),
-            Lang::Bn => {
-                use chrono::Datelike;
-                let month = self.t(&format!("month-{}", at.month()));
-                let text = format!("{} {month} {}, {}", at.day(), at.year(), at.format("%H:%M"));
-                digits(self, &text)
-            }
+            Lang::En => format!("{date} {time}"),
+            Lang::Bn => format!("{date}, {time}"),
         }
+    }
+
+    /// A date and time to the second (sync rounds, status checks).
+    pub fn datetime_secs(self, at: &chrono::NaiveDateTime) -> String {
+        format!("{}{}", self.datetime(at), digits(self, &at.format(":%S").to_string()))
+    }
+
+    /// The months' names, comma-separated (for the live status script).
+    pub fn month_names(self) -> String {
+        (1..=12)
+            .map(|m| self.t(&format!("month-{m}")))
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     /// A date without the time.
@@ -190,15 +199,11 @@ impl Lang {
         }
         let (key, args) = message_parts(english);
         // Numbers in this language's digits; quoted values (ids, codes) as written.
-        let map: HashMap<Cow<'static, str>, FluentValue> = ARG_NAMES
-            .iter()
-            .zip(args)
-            .map(|(name, (value, is_number))| {
-                let value = if is_number { digits(self, &value) } else { value };
-                (Cow::Borrowed(*name), FluentValue::from(value))
-            })
-            .collect();
-        match LOCALES.try_lookup_with_args(&self.id(), &key, &map) {
+        let args = ARG_NAMES.iter().zip(args).map(|(name, (value, is_number))| {
+            let value = if is_number { digits(self, &value) } else { value };
+            (name.to_string(), value)
+        });
+        match self.lookup_args(&key, args) {
             Some(text) => text,
             None => {
                 log::debug!("no {} text for message {key}", self.code());

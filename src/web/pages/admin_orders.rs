@@ -143,12 +143,6 @@ struct SyncPage {
     sync: SyncStatus,
 }
 
-/// A stored date and time to the second (sync rounds, status checks): the page's date
-/// and time, then `:SS`.
-pub fn when_secs(ctx: &PageContext, at: &chrono::NaiveDateTime) -> String {
-    format!("{}{}", ctx.when(at), ctx.fig(at.format(":%S")))
-}
-
 /// The rate an order was priced at: `1.20 USD/1000 at 120 BDT/USD`.
 pub fn rate_used(ctx: &PageContext, admin: &crate::service::orders::AdminOrderFields, currency: &str) -> String {
     ctx.lang.t_args(
@@ -185,7 +179,7 @@ impl SyncRoundRow {
             &[
                 ("id", self.id.to_string()),
                 ("trigger", self.trigger_name(ctx)),
-                ("at", when_secs(ctx, &self.started_at)),
+                ("at", ctx.when_secs(&self.started_at)),
                 ("checked", ctx.num(self.checked)),
                 ("changed", ctx.num(self.changed)),
                 ("errors", ctx.num(self.errors)),

@@ -121,6 +121,22 @@ impl PageContext {
         self.lang.datetime(at)
     }
 
+    /// A stored date and time to the second.
+    pub fn when_secs(&self, at: &chrono::NaiveDateTime) -> String {
+        self.lang.datetime_secs(at)
+    }
+
+    /// A list's total as its heading shows it: `1,000+` in English, `১,০০০+` in Bengali.
+    pub fn total<T>(&self, page: &crate::service::pagination::CursorPage<T>) -> String {
+        match self.lang {
+            Lang::En => page.total_label(),
+            lang => {
+                let more = if page.total_exact { "" } else { "+" };
+                format!("{}{more}", lang.number(page.total))
+            }
+        }
+    }
+
     /// An optional stored date and time ("—" when there is none).
     pub fn when_opt(&self, at: &Option<chrono::NaiveDateTime>) -> String {
         at.as_ref().map_or_else(|| "—".to_string(), |at| self.lang.datetime(at))

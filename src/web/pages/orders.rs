@@ -23,26 +23,6 @@ use crate::web::forms::{CsrfForm, FormErrors};
 use crate::web::path_id;
 use crate::web::session::{self, FlashKind};
 
-/// A list's total as its heading shows it: `1,000+` in English, `১,০০০+` in Bengali.
-pub fn total_label<T>(ctx: &PageContext, page: &CursorPage<T>) -> String {
-    match ctx.lang {
-        crate::i18n::Lang::En => page.total_label(),
-        lang => {
-            let more = if page.total_exact { "" } else { "+" };
-            format!("{}{more}", lang.number(page.total))
-        }
-    }
-}
-
-/// The months' names in the page's language, comma-separated, for the live status
-/// script to write a date as the page does.
-pub fn month_names(ctx: &PageContext) -> String {
-    (1..=12)
-        .map(|m| ctx.t(&format!("month-{m}")))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 #[derive(Template)]
 #[template(path = "orders/new.html")]
 struct NewOrderPage {
