@@ -432,7 +432,8 @@ async fn manual_page(
         .and_then(|id| id.trim().parse::<i64>().ok())
         .filter(|id| *id > 0);
     let search = user_query.trim().to_string();
-    let (matches, chosen) = state
+    // The user search, the chosen user and the catalogue, on one blocking hop.
+    let (matches, chosen, catalog, usd_to_bdt) = state
         .run(move |s| {
             let matches = if search.is_empty() {
                 None
@@ -443,16 +444,11 @@ async fn manual_page(
                 };
                 Some(crate::service::accounts::list(s, Some(&search), page)?.items)
             };
+            let mut conn = s.conn()?;
             let chosen = match chosen_id {
-                Some(id) => crate::service::accounts::find(&mut *s.conn()?, id)?,
+                Some(id) => crate::service::accounts::find(&mut conn, id)?,
                 None => None,
             };
-            Ok((matches, chosen))
-        })
-        .await?;
-    let (catalog, usd_to_bdt) = state
-        .run(|s| {
-            let mut conn = s.conn()?;
             let services = crate::service::catalog::list_services(&mut conn)?;
             let catalog = crate::service::catalog::list_categories(&mut conn)?
                 .into_iter()
@@ -461,7 +457,12 @@ async fn manual_page(
                     (c, own)
                 })
                 .collect();
-            Ok((catalog, crate::service::settings::usd_to_bdt(&mut conn)?))
+            Ok((
+                matches,
+                chosen,
+                catalog,
+                crate::service::settings::usd_to_bdt(&mut conn)?,
+            ))
         })
         .await?;
     let page = ManualPage {
