@@ -119,23 +119,24 @@ struct AdminFundsPage {
     /// The new-method form, or the method being edited (`editing`).
     form: MethodDraft,
     editing: Option<i64>,
+    /// The method form's errors, or a refused rejection's (`reason`).
     errors: FormErrors,
-    /// A refused rejection: the request, its typed reason and the message.
-    reject: Option<(i64, String, String)>,
+    /// A refused rejection: the request and the reason as typed.
+    reject: Option<(i64, String)>,
     kinds: &'static [&'static str],
 }
 
 impl AdminFundsPage {
     fn reject_reason(&self, id: &i64) -> &str {
         match &self.reject {
-            Some((rid, reason, _)) if rid == id => reason,
+            Some((rid, reason)) if rid == id => reason,
             _ => "",
         }
     }
 
     fn reject_error(&self, id: &i64) -> Option<&str> {
         match &self.reject {
-            Some((rid, _, message)) if rid == id => Some(message),
+            Some((rid, _)) if rid == id => self.errors.get("reason"),
             _ => None,
         }
     }
@@ -163,7 +164,7 @@ struct AdminView {
     query: AdminFundsQuery,
     form: Option<MethodDraft>,
     errors: FormErrors,
-    reject: Option<(i64, String, String)>,
+    reject: Option<(i64, String)>,
 }
 
 async fn admin_page(
@@ -258,7 +259,7 @@ pub async fn approve(
         }
         Err(e) => return Err(e.into()),
     }
-    funds::refresh_pending_count(&state);
+    // The list it returns to recounts the pending requests (the badge).
     Ok(see_other("/admin/funds"))
 }
 
@@ -284,21 +285,20 @@ pub async fn reject(
         .await
     {
         Ok(_) => {
-            funds::refresh_pending_count(&state);
             flash(
                 &session,
                 FlashKind::Success,
                 format!("Request {id} rejected; the customer sees the reason."),
             );
+            // The list it returns to recounts the pending requests (the badge).
             Ok(see_other("/admin/funds"))
         }
         Err(e @ AppError::Validation { .. }) => {
-            let message = crate::i18n::current().message(&e.to_string());
             let view = AdminView {
                 query: AdminFundsQuery::default(),
                 form: None,
-                errors: FormErrors::default(),
-                reject: Some((id, form.reason.unwrap_or_default(), message)),
+                errors: FormErrors::from_error(&e),
+                reject: Some((id, form.reason.unwrap_or_default())),
             };
             admin_page(&session, &state, &admin, view, StatusCode::BAD_REQUEST).await
         }
