@@ -219,6 +219,18 @@ fn account_with_token(app: &App, client: &reqwest::blocking::Client, email: &str
 
 /// The catalogue through the real admin API (sim services at cost, 1 USD = 100 BDT) and a
 /// customer with a balance that no run can exhaust.
+/// A provider-sim with `key`, answering after `latency_ms`, whose balance never runs out
+/// during a bench.
+pub fn rich_sim(key: &str, latency_ms: u64) -> SimHandle {
+    smm_panel::provider::sim::spawn(smm_panel::provider::sim::SimArgs {
+        key: key.into(),
+        latency_ms,
+        balance: Money::parse("1000000000").expect("amount"),
+        ..smm_panel::provider::sim::SimArgs::ephemeral()
+    })
+    .expect("provider-sim starts")
+}
+
 pub fn shop(app: &App, sim: &SimHandle, sim_key: &str) -> Shop {
     let client = blocking_client();
     let (_, admin_token) = account_with_token(app, &client, "bench-admin@example.com", Role::Admin);

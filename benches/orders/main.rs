@@ -64,9 +64,6 @@ mod v2;
 
 use std::time::Duration;
 
-use smm_panel::domain::Money;
-use smm_panel::provider::sim::SimArgs;
-
 use crate::app::{set_mode, shop, spawn_app, BenchDb};
 use crate::cpu::CpuMark;
 use crate::knobs::Knobs;
@@ -115,13 +112,7 @@ fn order_phases(knobs: &Knobs, background: Option<f64>) {
     eprintln!("smm-panel bench on {}: {knobs:?}", db.backend);
 
     let sim_key = "bench-sim-key";
-    let sim = smm_panel::provider::sim::spawn(SimArgs {
-        key: sim_key.into(),
-        latency_ms: knobs.latency_ms,
-        balance: Money::parse("1000000000").expect("amount"),
-        ..SimArgs::ephemeral()
-    })
-    .expect("provider-sim starts");
+    let sim = crate::app::rich_sim(sim_key, knobs.latency_ms);
     let app = spawn_app(&db, knobs, &[]);
     let shop = shop(&app, &sim, sim_key);
     let mut results = Results {

@@ -6,9 +6,6 @@
 
 use std::time::{Duration, Instant};
 
-use smm_panel::domain::Money;
-use smm_panel::provider::sim::SimArgs;
-
 use crate::app::{blocking_client, call, create_provider, set_mode, shop, spawn_app, BenchDb};
 use crate::knobs::Knobs;
 use crate::loadgen::{drive, LoadResult};
@@ -61,13 +58,7 @@ pub fn metrics_phase(knobs: &Knobs) -> (&'static str, MetricsResult) {
     let db = BenchDb::new();
     eprintln!("smm-panel metrics bench on {}", db.backend);
     let sim_key = "bench-metrics-sim-key";
-    let sim = smm_panel::provider::sim::spawn(SimArgs {
-        key: sim_key.into(),
-        latency_ms: 0,
-        balance: Money::parse("1000000000").expect("amount"),
-        ..SimArgs::ephemeral()
-    })
-    .expect("provider-sim starts");
+    let sim = crate::app::rich_sim(sim_key, 0);
     let setup = spawn_app(&db, knobs, &[]);
     let shop = shop(&setup, &sim, sim_key);
     set_mode(&setup, &shop, "manual");

@@ -11,8 +11,6 @@ use diesel::{ExpressionMethods, NullableExpressionMethods, QueryDsl, RunQueryDsl
 use serde_json::Value;
 use smm_panel::db::schema::{ledger_entries, orders, services};
 use smm_panel::db::DbConnection;
-use smm_panel::domain::Money;
-use smm_panel::provider::sim::SimArgs;
 
 use crate::app::{add_provider, blocking_client, call, shop, spawn_app, App, BenchDb, PASSWORD};
 use crate::knobs::Knobs;
@@ -118,13 +116,7 @@ pub fn pages_phase(knobs: &Knobs) -> (&'static str, PagesResult) {
         3 * n
     );
     let sim_key = "bench-pages-sim-key";
-    let sim = smm_panel::provider::sim::spawn(SimArgs {
-        key: sim_key.into(),
-        latency_ms: 0,
-        balance: Money::parse("1000000000").expect("amount"),
-        ..SimArgs::ephemeral()
-    })
-    .expect("provider-sim starts");
+    let sim = crate::app::rich_sim(sim_key, 0);
     let app = spawn_app(&db, knobs, &PAGES_APP_ENV);
     let shop = shop(&app, &sim, sim_key);
     let client = blocking_client();
