@@ -191,6 +191,11 @@ impl Money {
         i64::try_from(v).ok().map(Money)
     }
 
+    /// Whether the amount is in whole cents (paisa): what a person may pay or be credited.
+    pub fn is_whole_cents(self) -> bool {
+        self.0 % 10_000 == 0
+    }
+
     /// Rounds to whole cents (the smallest unit a balance is shown in).
     pub fn round_to_cents(self) -> Money {
         Money((div_round(i128::from(self.0), 10_000) * 10_000) as i64)

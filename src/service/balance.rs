@@ -35,7 +35,7 @@ pub fn adjust(conn: &mut DbConnection, actor: &Actor, user_id: i64, draft: &Adju
             message: format!("The amount can be at most {} either way.", Money::MAX),
         });
     }
-    if amount.micros() % 10_000 != 0 {
+    if !amount.is_whole_cents() {
         return Err(AppError::validation(
             "amount",
             "The amount can have at most 2 decimals.",

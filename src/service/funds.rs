@@ -166,7 +166,7 @@ fn amount(field: &'static str, label: &str, raw: Option<&str>) -> AppResult<Mone
     if amount.is_zero() {
         return Err(AppError::validation(field, format!("{label} must be more than zero.")));
     }
-    if amount.micros() % 10_000 != 0 {
+    if !amount.is_whole_cents() {
         return Err(AppError::validation(
             field,
             format!("{label} can have at most 2 decimals."),
