@@ -103,9 +103,12 @@ fn now_secs() -> u64 {
 /// Runs `run` (given the attempt's number, to pick fresh buckets) until one run starts
 /// and ends inside one minute with a second to spare on each side (the windows are
 /// minutes of the database's clock, which may be a little off this one); its result.
-/// A run the minute turned in proves nothing, and is rare, so this seldom repeats.
+/// A run is only started with at least ten seconds of the minute left, so the minute
+/// turns during one only when the machine stalls; such a run proves nothing and is
+/// repeated.
 fn within_one_minute<T>(mut run: impl FnMut(u8) -> T) -> T {
     for attempt in 0..4 {
+        wait_for_room_in_the_minute();
         let start = now_secs().saturating_sub(1) / 60;
         let result = run(attempt);
         if (now_secs() + 1) / 60 == start {
@@ -113,6 +116,18 @@ fn within_one_minute<T>(mut run: impl FnMut(u8) -> T) -> T {
         }
     }
     panic!("the minute turned during each of four runs");
+}
+
+/// Sleeps past the next minute's turn (plus two seconds) when fewer than ten seconds of
+/// this minute are left or the minute began less than two seconds ago. Retrying at once
+/// instead would land every attempt in the same two seconds around the turn.
+fn wait_for_room_in_the_minute() {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    let into_minute = now.as_secs_f64() % 60.0;
+    if !(2.0..50.0).contains(&into_minute) {
+        let wait = (62.0 - into_minute) % 60.0;
+        std::thread::sleep(Duration::from_secs_f64(wait));
+    }
 }
 
 /// The status, the `Retry-After` seconds, and the seconds left in the minute when the
