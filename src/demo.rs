@@ -132,7 +132,7 @@ fn seed_payment_methods(state: &AppState, actor: &Actor, user_id: i64) -> AppRes
             txn_id: Some("DEMO7K3M9Q".into()),
         },
     )?;
-    funds::refresh_pending_count(state);
+    crate::service::dashboard::refresh_badges(state);
     Ok(())
 }
 

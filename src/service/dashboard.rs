@@ -111,12 +111,14 @@ pub fn load(state: &AppState) -> AppResult<Dashboard> {
     })
 }
 
-/// Recounts the orders waiting for review (the badge in the admin navigation).
-pub fn refresh_review_count(state: &AppState) {
-    let count = state
-        .conn()
-        .ok()
-        .and_then(|mut c| db::orders::count_waiting_for_review(&mut c).ok())
-        .unwrap_or(0);
-    state.review_count.store(count, Ordering::Relaxed);
+/// Recounts the admin navigation's badges: orders waiting for review and payments
+/// waiting for approval. A count that fails keeps the badge's last figure.
+pub fn refresh_badges(state: &AppState) {
+    let Ok(mut conn) = state.conn() else { return };
+    if let Ok(count) = db::orders::count_waiting_for_review(&mut conn) {
+        state.review_count.store(count, Ordering::Relaxed);
+    }
+    if let Ok(count) = db::funds::count_pending(&mut conn) {
+        state.funds_pending.store(count, Ordering::Relaxed);
+    }
 }

@@ -459,10 +459,3 @@ pub fn reject(conn: &mut DbConnection, actor: &Actor, id: i64, reason: Option<&s
         Ok(request)
     })
 }
-
-/// Recounts the pending requests (the admin badge).
-pub fn refresh_pending_count(state: &crate::state::AppState) {
-    if let Ok(count) = state.conn().and_then(|mut c| Ok(q::count_pending(&mut c)?)) {
-        state.funds_pending.store(count, std::sync::atomic::Ordering::Relaxed);
-    }
-}

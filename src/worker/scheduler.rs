@@ -34,8 +34,7 @@ pub fn run(state: AppState, runner: String, shutdown: Arc<AtomicBool>, stop_sign
             prune_limits(&state);
             pruned = Some(std::time::Instant::now());
         }
-        crate::service::dashboard::refresh_review_count(&state);
-        crate::service::funds::refresh_pending_count(&state);
+        crate::service::dashboard::refresh_badges(&state);
         match sync::begin_round(&state, Trigger::Schedule, &runner) {
             Ok(Some(round)) => {
                 if let Err(e) = sync::run_round(&state, &round) {

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::{AppError, AppResult};
+use crate::service::dashboard::refresh_badges;
 use crate::service::funds::{self, FundState, MethodDraft, RequestDraft};
 use crate::state::AppState;
 use crate::web::auth::{ApiAdmin, ApiUser};
@@ -37,9 +38,12 @@ pub async fn ask(
 ) -> AppResult<HttpResponse> {
     let user_id = user.id;
     let request = state
-        .run(move |s| funds::submit(&mut *s.conn()?, user_id, &body))
+        .run(move |s| {
+            let request = funds::submit(&mut *s.conn()?, user_id, &body)?;
+            refresh_badges(s);
+            Ok(request)
+        })
         .await?;
-    funds::refresh_pending_count(&state);
     Ok(HttpResponse::Created().json(request))
 }
 
@@ -80,9 +84,13 @@ pub async fn approve(
 ) -> AppResult<HttpResponse> {
     let id = path_id(&id)?;
     let actor = actor(&req, &admin);
-    let outcome = state.run(move |s| funds::approve(&mut *s.conn()?, &actor, id)).await;
-    funds::refresh_pending_count(&state);
-    let (request, balance) = outcome?;
+    let (request, balance) = state
+        .run(move |s| {
+            let outcome = funds::approve(&mut *s.conn()?, &actor, id);
+            refresh_badges(s);
+            outcome
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(json!({ "request": request, "balance": balance })))
 }
 
@@ -102,11 +110,14 @@ pub async fn reject(
 ) -> AppResult<HttpResponse> {
     let id = path_id(&id)?;
     let actor = actor(&req, &admin);
-    let outcome = state
-        .run(move |s| funds::reject(&mut *s.conn()?, &actor, id, body.reason.as_deref()))
-        .await;
-    funds::refresh_pending_count(&state);
-    Ok(HttpResponse::Ok().json(json!({ "request": outcome? })))
+    let request = state
+        .run(move |s| {
+            let outcome = funds::reject(&mut *s.conn()?, &actor, id, body.reason.as_deref());
+            refresh_badges(s);
+            outcome
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "request": request })))
 }
 
 #[get("/api/admin/payment-methods")]

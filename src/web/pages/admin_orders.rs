@@ -267,17 +267,18 @@ pub async fn resolve(
     let actor = crate::web::actor(&req, &admin);
     let action = form.action.clone().unwrap_or_default();
     match state
-        .run(move |s| crate::service::admin_orders::resolve(s, &actor, id, &form))
+        .run(move |s| {
+            let order = crate::service::admin_orders::resolve(s, &actor, id, &form)?;
+            crate::service::dashboard::refresh_badges(s);
+            Ok(order)
+        })
         .await
     {
-        Ok(order) => {
-            crate::service::dashboard::refresh_review_count(&state);
-            session::flash(
-                &session,
-                FlashKind::Success,
-                format!("Order {id}: {action} done; it is now {}.", order.forward_state),
-            )
-        }
+        Ok(order) => session::flash(
+            &session,
+            FlashKind::Success,
+            format!("Order {id}: {action} done; it is now {}.", order.forward_state),
+        ),
         Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. } | AppError::Stale { .. })) => {
             session::flash(&session, FlashKind::Error, e.to_string())
         }

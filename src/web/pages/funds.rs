@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::{render, see_other, PageContext, PageError};
 use crate::error::AppError;
 use crate::service::accounts::Account;
+use crate::service::dashboard::refresh_badges;
 use crate::service::funds::{self, FundRequest, FundState, Method, MethodDraft, RequestDraft};
 use crate::state::AppState;
 use crate::web::auth::{PageAdmin, PageUser};
@@ -86,11 +87,14 @@ pub async fn submit(
     let user_id = account.id;
     let draft = form.clone();
     match state
-        .run(move |s| funds::submit(&mut *s.conn()?, user_id, &draft))
+        .run(move |s| {
+            let request = funds::submit(&mut *s.conn()?, user_id, &draft)?;
+            refresh_badges(s);
+            Ok(request)
+        })
         .await
     {
         Ok(request) => {
-            funds::refresh_pending_count(&state);
             flash(
                 &session,
                 FlashKind::Success,
@@ -177,11 +181,14 @@ async fn admin_page(
     let (state_name, filter) = list_state(view.query.state.as_deref());
     let (requests, methods) = state
         .run(move |s| {
-            let mut conn = s.conn()?;
-            Ok((funds::for_admin(&mut conn, filter)?, funds::methods(&mut conn, false)?))
+            let listed = {
+                let mut conn = s.conn()?;
+                (funds::for_admin(&mut conn, filter)?, funds::methods(&mut conn, false)?)
+            };
+            refresh_badges(s);
+            Ok(listed)
         })
         .await?;
-    funds::refresh_pending_count(state);
     let editing = view
         .query
         .edit
