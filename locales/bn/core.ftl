@@ -134,3 +134,6 @@ common-disabled = বন্ধ
 common-name = নাম
 common-price = দাম
 common-details = বিস্তারিত
+
+# A time of day, in UTC (the panel keeps and shows times in UTC)
+time-utc = { $time } (ইউটিসি)

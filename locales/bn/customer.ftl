@@ -19,7 +19,6 @@ cust-page-n = পৃষ্ঠা { $n }
 cust-order-n = অর্ডার { $id }
 cust-placed = অর্ডারের সময়
 cust-last-checked = শেষ যাচাই
-cust-utc-time = { $time } (ইউটিসি)
 cust-refresh-status = অবস্থা হালনাগাদ করুন
 cust-ask-refill = রিফিল চান
 cust-cancel-order = অর্ডার বাতিল করুন

@@ -134,3 +134,6 @@ common-disabled = Disabled
 common-name = Name
 common-price = Price
 common-details = Details
+
+# A time of day, in UTC (the panel keeps and shows times in UTC)
+time-utc = { $time } UTC

@@ -19,7 +19,6 @@ cust-page-n = Page { $n }
 cust-order-n = Order { $id }
 cust-placed = Placed
 cust-last-checked = Last checked
-cust-utc-time = { $time } UTC
 cust-refresh-status = Refresh status
 cust-ask-refill = Ask for a refill
 cust-cancel-order = Cancel order

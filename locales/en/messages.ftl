@@ -431,6 +431,8 @@ msg-the-provider-balance-must-be-an-amount-above-zero-such-as-n-or-empty-for-no-
 msg-error-rate-n-over-the-last-n-minutes-n-of-n-requests-is-at-or-above-n = error rate { $a }% over the last { $b } minutes ({ $c } of { $d } requests) is at or above { $e }%
 msg-p95-response-time-n-ms-over-the-last-n-minutes-is-at-or-above-n-ms = p95 response time { $a } ms over the last { $b } minutes is at or above { $c } ms
 msg-n-orders-wait-to-be-forwarded-alert-at-n = { $a } orders wait to be forwarded (alert at { $b })
+msg-provider-x-failed-n-of-n-calls-over-the-last-n-minutes-alert-at-n = provider '{ $a }' failed { $b } of { $c } calls over the last { $d } minutes (alert at { $e }%)
+msg-provider-x-balance-x-is-below-n = provider '{ $a }' balance '{ $b }' is below { $c }
 msg-the-error-rate-must-be-a-whole-number-from-n-to-n-or-empty-for-no-alert = The error rate must be a whole number from { $a } to { $b }, or empty for no alert.
 msg-the-p95-response-time-must-be-a-whole-number-from-n-to-n-or-empty-for-no-alert = The p95 response time must be a whole number from { $a } to { $b }, or empty for no alert.
 msg-the-queue-depth-must-be-a-whole-number-from-n-to-n-or-empty-for-no-alert = The queue depth must be a whole number from { $a } to { $b }, or empty for no alert.
@@ -454,6 +456,7 @@ msg-add-call-failed-provider-error = add call failed: provider_error
 msg-add-call-failed-auth-error = add call failed: auth_error
 msg-add-call-failed-before-send = add call failed: before_send
 msg-add-call-failed-after-send = add call failed: after_send
+msg-x-the-answer-for-order-n-could-not-be-used = '{ $a }': the answer for order { $b } could not be used.
 msg-status-call-failed-provider-error = status call failed: provider_error
 msg-status-call-failed-auth-error = status call failed: auth_error
 msg-status-call-failed-before-send = status call failed: before_send

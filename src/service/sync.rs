@@ -844,7 +844,7 @@ pub fn check_order(
     if counts.errors > 0 {
         return Err(AppError::Provider {
             code: "provider_bad_answer",
-            message: format!("{}: the answer for order {id} could not be used.", provider.name),
+            message: format!("'{}': the answer for order {id} could not be used.", provider.name),
             timeout: false,
         });
     }

@@ -453,6 +453,18 @@ fn the_admin_pages_run_the_panel_day_to_day() {
     assert_eq!(response.status(), 303);
     let order_page = location(&response);
     assert_eq!(app.balance_and_ledger_sum(user).0, 910_000_000);
+    // The order's page and the list name the customer by email, linked to their orders.
+    let customer_link = format!("<a href=\"/admin/orders?userId={user}\"");
+    for page in [order_page.as_str(), "/admin/orders"] {
+        let html = admin.get(page).text().unwrap();
+        let at = html.find(&customer_link).unwrap_or_else(|| panic!("{page}: {html}"));
+        assert!(
+            html[at..].split("</a>").next().unwrap().ends_with(">daily@example.com"),
+            "{page}"
+        );
+    }
+    let filtered = admin.get(&format!("/admin/orders?userId={user}")).text().unwrap();
+    assert!(filtered.contains(&format!("href=\"{order_page}\"")));
 
     // Edit it to partial from its page.
     let response = admin.submit(
@@ -481,6 +493,10 @@ fn the_admin_pages_run_the_panel_day_to_day() {
             .contains("title=\"Orders waiting for review\">1<")
             .then_some(())
     });
+    let queue = admin.get("/admin/review").text().unwrap();
+    assert!(queue.contains(&format!(
+        "{customer_link} title=\"All orders of user {user}\">daily@example.com</a>"
+    )));
     let response = admin.submit(
         "/admin/review",
         &format!("/admin/orders/{id}/resolve"),

@@ -328,6 +328,36 @@ fn an_alert_shows_on_the_dashboard_when_its_threshold_is_crossed() {
         dashboard.contains("Alert: 1 orders wait to be forwarded"),
         "the workers are stopped, so the order waits"
     );
+    // A provider whose balance (1000 USD at the simulator) is below the line is named,
+    // in English and in Bengali.
+    browser.submit(
+        "/admin/system",
+        "/admin/system/alerts",
+        &[("queueDepth", "1"), ("providerBalanceBelow", "5000")],
+    );
+    let now = json(api.get("/api/admin/alerts", Some(&shop.admin_token)), 200);
+    let balance_alert = now["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["key"] == format!("provider_balance:{}", shop.provider_id))
+        .expect("a provider balance alert")
+        .clone();
+    assert_eq!(
+        balance_alert["message"],
+        "provider 'Sim' balance '1000.00 USD' is below 5000.00"
+    );
+    let dashboard = browser.get("/admin").text().unwrap();
+    assert!(
+        dashboard.contains("Sim&#39; balance &#39;1000.00 USD&#39; is below 5000.00"),
+        "{dashboard}"
+    );
+    browser.submit("/admin", "/language", &[("lang", "bn"), ("next", "/admin")]);
+    let dashboard = browser.get("/admin").text().unwrap();
+    assert!(
+        dashboard.contains("Sim&#39;-এর ব্যালেন্স &#39;1000.00 USD&#39;, যা ৫০০০.০০-এর নিচে"),
+        "{dashboard}"
+    );
 }
 
 #[test]

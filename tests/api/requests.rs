@@ -369,6 +369,16 @@ fn the_order_page_offers_refill_and_cancel_and_the_admin_page_lists_them() {
     desk.login("desk@example.com", "desk-pass-1234");
     let list = desk.get("/admin/requests?kind=cancel").text().unwrap();
     assert!(list.contains(&format!("/admin/orders/{id}")), "{list}");
+    assert!(
+        list.contains(&format!("<a href=\"/admin/orders?userId={buyer_id}\""))
+            && list.contains(">buyer@example.com</a>"),
+        "the customer by email: {list}"
+    );
+    let order_page = desk.get(&format!("/admin/orders/{id}")).text().unwrap();
+    assert!(
+        order_page.contains(&format!("<a href=\"/admin/providers/{}\">Sim</a>", shop.provider_id)),
+        "the provider by name: {order_page}"
+    );
     // A stranger's POST to the same button: 404, nothing created.
     app.create_user("nosy@example.com", "nosy-pass-1234", smm_panel::domain::Role::User);
     let nosy = app.browser();

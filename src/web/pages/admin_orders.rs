@@ -40,6 +40,29 @@ struct OrdersPage {
     providers: Vec<(i64, String)>,
     /// The filters the Newer and Older links carry.
     filters: String,
+    users: UserEmails,
+}
+
+/// The emails of the users some orders belong to: the admin pages name the customer,
+/// not a number, and link to that customer's orders.
+pub struct UserEmails(std::collections::HashMap<i64, String>);
+
+impl UserEmails {
+    fn load(conn: &mut crate::db::DbConnection, ids: impl IntoIterator<Item = i64>) -> diesel::QueryResult<Self> {
+        let mut ids: Vec<i64> = ids.into_iter().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(Self(crate::db::users::emails(conn, &ids)?.into_iter().collect()))
+    }
+
+    fn of_orders(conn: &mut crate::db::DbConnection, orders: &[OrderView]) -> diesel::QueryResult<Self> {
+        Self::load(conn, orders.iter().filter_map(|o| o.admin.as_ref()).map(|a| a.user_id))
+    }
+
+    /// The user's email, or `#id` for one the page could not find.
+    pub fn of(&self, id: &i64) -> String {
+        self.0.get(id).cloned().unwrap_or_else(|| format!("#{id}"))
+    }
 }
 
 #[get("/admin/orders")]
@@ -52,7 +75,7 @@ pub async fn list(
     let page = ListRequest::parse(&query.page)?;
     let filter = query.filter()?;
     let needs_review = filter.needs_review;
-    let (orders, providers) = state
+    let (orders, providers, users) = state
         .run(move |s| {
             let mut conn = s.conn()?;
             let orders = orders::list(&mut conn, &filter, page, true)?;
@@ -60,7 +83,8 @@ pub async fn list(
                 .into_iter()
                 .map(|p| (p.id, p.name))
                 .collect();
-            Ok((orders, providers))
+            let users = UserEmails::of_orders(&mut conn, &orders.items)?;
+            Ok((orders, providers, users))
         })
         .await?;
     let page = OrdersPage {
@@ -79,6 +103,7 @@ pub async fn list(
         needs_review,
         providers,
         filters: query.link_query(),
+        users,
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -88,6 +113,9 @@ pub async fn list(
 struct OrderPage {
     ctx: PageContext,
     order: OrderView,
+    users: UserEmails,
+    /// The name of the order's provider, if it has one that still exists.
+    provider_name: Option<String>,
 }
 
 #[get("/admin/orders/{id}")]
@@ -99,10 +127,23 @@ pub async fn detail(
 ) -> Result<HttpResponse, PageError> {
     let id = path_id(&id)?;
     let viewer = admin.clone();
-    let order = state.run(move |s| orders::get(&mut *s.conn()?, &viewer, id)).await?;
+    let (order, users, provider_name) = state
+        .run(move |s| {
+            let mut conn = s.conn()?;
+            let order = orders::get(&mut conn, &viewer, id)?;
+            let users = UserEmails::of_orders(&mut conn, std::slice::from_ref(&order))?;
+            let provider_name = match order.admin.as_ref().and_then(|a| a.provider_id) {
+                Some(provider) => crate::db::providers::find(&mut conn, provider)?.map(|p| p.name),
+                None => None,
+            };
+            Ok((order, users, provider_name))
+        })
+        .await?;
     let page = OrderPage {
         ctx: PageContext::new(&session, &state, Some(&admin)),
         order,
+        users,
+        provider_name,
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -294,6 +335,7 @@ struct ReviewPage {
     orders: CursorPage<OrderView>,
     /// The page size the Newer and Older links carry.
     filters: String,
+    users: UserEmails,
 }
 
 #[get("/admin/review")]
@@ -308,13 +350,19 @@ pub async fn review(
         needs_review: true,
         ..Default::default()
     };
-    let orders = state
-        .run(move |s| orders::list(&mut *s.conn()?, &filter, page, true))
+    let (orders, users) = state
+        .run(move |s| {
+            let mut conn = s.conn()?;
+            let orders = orders::list(&mut conn, &filter, page, true)?;
+            let users = UserEmails::of_orders(&mut conn, &orders.items)?;
+            Ok((orders, users))
+        })
         .await?;
     let page = ReviewPage {
         ctx: PageContext::new(&session, &state, Some(&admin)),
         orders,
         filters: link_query(&[("perPage", query.per_page.as_deref())]),
+        users,
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -558,6 +606,7 @@ struct RequestsPage {
     kind: String,
     open_only: bool,
     requests: Paged<crate::service::requests::RequestView>,
+    users: UserEmails,
 }
 
 #[derive(serde::Deserialize)]
@@ -585,14 +634,20 @@ pub async fn requests(
         open: open_only.then_some(true),
         ..Default::default()
     };
-    let requests = state
-        .run(move |s| crate::service::requests::list(&mut *s.conn()?, &filter, page))
+    let (requests, users) = state
+        .run(move |s| {
+            let mut conn = s.conn()?;
+            let requests = crate::service::requests::list(&mut conn, &filter, page)?;
+            let users = UserEmails::load(&mut conn, requests.items.iter().filter_map(|r| r.user_id))?;
+            Ok((requests, users))
+        })
         .await?;
     let page = RequestsPage {
         ctx: PageContext::new(&session, &state, Some(&admin)),
         kind: kind.as_str().to_string(),
         open_only,
         requests,
+        users,
     };
     Ok(render(StatusCode::OK, &page))
 }
