@@ -570,6 +570,7 @@ fn admin_order_filters_narrow_by_manual_flag_user_and_date() {
     let (bob, _) = app.customer("fb@example.com", "1000");
     let api = app.api();
     let admin = &shop.admin_token;
+    let day_before = chrono::Utc::now().date_naive();
     json(
         api.post(
             "/api/user/create-orders",
@@ -596,8 +597,10 @@ fn admin_order_filters_narrow_by_manual_flag_user_and_date() {
     assert_eq!(count("isManual=false"), 1);
     assert_eq!(count(&format!("userId={alice}")), 1);
     let today = chrono::Utc::now().date_naive();
-    assert_eq!(count(&format!("from={today}&to={today}")), 2);
-    assert_eq!(count(&format!("to={}", today.pred_opt().unwrap())), 0);
+    // From the day before placing to the day after (the same day unless midnight UTC
+    // passed between).
+    assert_eq!(count(&format!("from={day_before}&to={today}")), 2);
+    assert_eq!(count(&format!("to={}", day_before.pred_opt().unwrap())), 0);
     assert_eq!(count(&format!("from={}", today.succ_opt().unwrap())), 0);
     assert_eq!(
         error_code(api.get("/api/admin/orders?from=yesterday", Some(admin)), 400),
