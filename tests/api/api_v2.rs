@@ -353,6 +353,7 @@ fn a_standard_client_uses_the_panel_as_its_provider() {
 fn api_v2_is_rate_limited_in_its_own_error_shape() {
     let app = spawn_app_with(&[("RATE_LIMIT_PER_MIN", "3")]);
     smm_panel::provider::client::install_crypto_provider();
+    wait_for_room_in_the_minute(10.0);
     let mut last = None;
     for _ in 0..4 {
         last = Some(

@@ -603,6 +603,21 @@ impl TestApp {
     }
 }
 
+/// Sleeps past the next minute's turn (plus two seconds) when fewer than `seconds` of
+/// this minute are left or the minute began less than two seconds ago: for tests of
+/// per-minute counters (minutes of the database's clock, which may be a little off this
+/// one), so the window cannot turn in the middle. Retrying a run the minute turned in
+/// at once instead could land every attempt in the same seconds around the turn.
+pub fn wait_for_room_in_the_minute(seconds: f64) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let into_minute = now.as_secs_f64() % 60.0;
+    if !(2.0..60.0 - seconds).contains(&into_minute) {
+        std::thread::sleep(Duration::from_secs_f64((62.0 - into_minute) % 60.0));
+    }
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

@@ -108,7 +108,7 @@ fn now_secs() -> u64 {
 /// repeated.
 fn within_one_minute<T>(mut run: impl FnMut(u8) -> T) -> T {
     for attempt in 0..4 {
-        wait_for_room_in_the_minute();
+        wait_for_room_in_the_minute(10.0);
         let start = now_secs().saturating_sub(1) / 60;
         let result = run(attempt);
         if (now_secs() + 1) / 60 == start {
@@ -116,18 +116,6 @@ fn within_one_minute<T>(mut run: impl FnMut(u8) -> T) -> T {
         }
     }
     panic!("the minute turned during each of four runs");
-}
-
-/// Sleeps past the next minute's turn (plus two seconds) when fewer than ten seconds of
-/// this minute are left or the minute began less than two seconds ago. Retrying at once
-/// instead would land every attempt in the same two seconds around the turn.
-fn wait_for_room_in_the_minute() {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-    let into_minute = now.as_secs_f64() % 60.0;
-    if !(2.0..50.0).contains(&into_minute) {
-        let wait = (62.0 - into_minute) % 60.0;
-        std::thread::sleep(Duration::from_secs_f64(wait));
-    }
 }
 
 /// The status, the `Retry-After` seconds, and the seconds left in the minute when the
