@@ -128,7 +128,6 @@ pub fn set_disabled(conn: &mut DbConnection, id: i64, disabled: bool) -> QueryRe
         .execute(conn)
 }
 
-/// How many orders each of `ids` has placed (one query for a page of users).
 /// The emails of the given users, for pages that name users by id.
 pub fn emails(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, String)>> {
     users::table
@@ -137,6 +136,7 @@ pub fn emails(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, Str
         .load(conn)
 }
 
+/// How many orders each of `ids` has placed (one query for a page of users).
 pub fn order_counts(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, i64)>> {
     use super::schema::orders;
     orders::table

@@ -241,14 +241,10 @@ pub fn evaluate(conn: &mut DbConnection, now: i64) -> AppResult<Vec<Alert>> {
                     alerts.push(Alert {
                         key: format!("provider_balance:{}", p.id),
                         message: format!(
-                            "provider '{}' balance '{}' is below {below}",
+                            "provider '{}' balance '{} {}' is below {below}",
                             p.name,
-                            [
-                                Money::from_micros(balance).to_string(),
-                                p.balance_currency.clone().unwrap_or_default()
-                            ]
-                            .join(" ")
-                            .trim_end()
+                            Money::from_micros(balance),
+                            p.balance_currency.as_deref().unwrap_or("")
                         ),
                     });
                 }

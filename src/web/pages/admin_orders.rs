@@ -49,9 +49,7 @@ pub struct UserEmails(std::collections::HashMap<i64, String>);
 
 impl UserEmails {
     fn load(conn: &mut crate::db::DbConnection, ids: impl IntoIterator<Item = i64>) -> diesel::QueryResult<Self> {
-        let mut ids: Vec<i64> = ids.into_iter().collect();
-        ids.sort_unstable();
-        ids.dedup();
+        let ids: Vec<i64> = ids.into_iter().collect();
         Ok(Self(crate::db::users::emails(conn, &ids)?.into_iter().collect()))
     }
 
