@@ -7,6 +7,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::auth::EmptyForm;
 use super::{render, see_other, PageContext, PageError};
 use crate::error::AppError;
 use crate::service::accounts::Account;
@@ -237,10 +238,6 @@ pub async fn admin_list(
     admin_page(&session, &state, &admin, view, StatusCode::OK).await
 }
 
-/// A form with nothing but its CSRF token.
-#[derive(Deserialize)]
-pub struct NoFields {}
-
 #[post("/admin/funds/{id}/approve")]
 pub async fn approve(
     req: HttpRequest,
@@ -248,7 +245,7 @@ pub async fn approve(
     state: web::Data<AppState>,
     PageAdmin(admin): PageAdmin,
     id: web::Path<String>,
-    CsrfForm(_): CsrfForm<NoFields>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Result<HttpResponse, PageError> {
     let id = path_id(&id)?;
     let actor = crate::web::actor(&req, &admin);
